@@ -1,0 +1,100 @@
+// The parameter table: shoal's own settings first, then the compat_only
+// ones. Names, ranges and reported forms follow Redis 7 where Redis has the
+// setting, so CONFIG GET/SET behave as tools expect.
+#include <utility>
+
+#include "config/config.h"
+#include "config/param_builders.h"
+#include "core/strutil.h"
+
+namespace shoal::config {
+namespace {
+
+using internal::EnumParam;
+using internal::Immutable;
+using internal::IntParam;
+using internal::kInt64Max;
+using internal::kIntMax;
+using internal::MemoryParam;
+using internal::StringParam;
+
+constexpr uint64_t kKb = 1024;
+constexpr uint64_t kMb = 1024 * kKb;
+
+std::vector<Param> BuildParams() {
+  std::vector<Param> t;
+  // network
+  t.push_back(Immutable(StringParam(
+      "bind", "addresses to listen on, space separated (\"127.0.0.1 ::1\")", &ServerConfig::bind,
+      /*allow_empty=*/false)));
+  t.push_back(Immutable(IntParam("port", "TCP port to listen on (0 = any free port)",
+                                 &ServerConfig::port, 0, 65535)));
+  t.push_back(Immutable(
+      IntParam("threads", "worker threads (0 = one per core)", &ServerConfig::threads, 0, 256)));
+  t.push_back(IntParam("maxclients", "maximum number of connected clients",
+                       &ServerConfig::maxclients, 1, kInt64Max));
+  t.push_back(IntParam("timeout", "close a client idle for this many seconds (0 = never)",
+                       &ServerConfig::timeout_s, 0, kIntMax));
+  t.push_back(IntParam("tcp-keepalive", "TCP keepalive period in seconds (0 = off)",
+                       &ServerConfig::tcp_keepalive_s, 0, kIntMax));
+  t.push_back(StringParam("requirepass", "password clients must AUTH with (empty = none)",
+                          &ServerConfig::requirepass, /*allow_empty=*/true));
+  // storage
+  t.push_back(Immutable(StringParam("dir", "data directory (RocksDB and Raft state)",
+                                    &ServerConfig::dir, /*allow_empty=*/false)));
+  t.push_back(EnumParam("appendfsync", "when the log is fsynced: always, everysec or no",
+                        &ServerConfig::appendfsync, {"always", "everysec", "no"}));
+  t.push_back(MemoryParam("maxmemory", "bound of the in-memory cache (0 = unbounded)",
+                          &ServerConfig::maxmemory_bytes, 0));
+  t.push_back(EnumParam("maxmemory-policy", "what the cache evicts when maxmemory is reached",
+                        &ServerConfig::maxmemory_policy,
+                        {"noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
+                         "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"}));
+  t.push_back(IntParam("lfu-log-factor", "LFU counter logarithm factor",
+                       &ServerConfig::lfu_log_factor, 0, kIntMax));
+  t.push_back(IntParam("lfu-decay-time", "minutes after which an LFU counter is halved",
+                       &ServerConfig::lfu_decay_time_min, 0, kIntMax));
+  t.push_back(Immutable(MemoryParam("rocksdb-block-cache-size", "RocksDB block cache size",
+                                    &ServerConfig::rocksdb_block_cache_bytes, 0)));
+  // RocksDB silently raises smaller write buffers to 64kb; refusing them
+  // keeps CONFIG GET truthful.
+  t.push_back(
+      Immutable(MemoryParam("rocksdb-write-buffer-size", "RocksDB memtable size (at least 64kb)",
+                            &ServerConfig::rocksdb_write_buffer_bytes, 64 * kKb)));
+  t.push_back(IntParam("hz", "background task frequency (active expiry) per second",
+                       &ServerConfig::hz, 1, 500));
+  // protocol limits; Redis 7 refuses limits under 1mb for these two.
+  t.push_back(MemoryParam("proto-max-bulk-len", "largest bulk string a request may carry",
+                          &ServerConfig::proto_max_bulk_len, kMb));
+  t.push_back(MemoryParam("client-query-buffer-limit", "largest query buffer of one client",
+                          &ServerConfig::client_query_buffer_limit, kMb));
+  t.push_back(IntParam("max-multibulk-len", "most arguments one request may carry",
+                       &ServerConfig::max_multibulk_len, 1, kInt64Max));
+  // logging
+  t.push_back(EnumParam("loglevel", "debug, verbose, notice, warning or nothing",
+                        &ServerConfig::loglevel,
+                        {"debug", "verbose", "notice", "warning", "nothing"}));
+  t.push_back(Immutable(StringParam("logfile", "log file path (empty = stderr)",
+                                    &ServerConfig::logfile, /*allow_empty=*/true)));
+  t.push_back(Immutable(StringParam("pidfile", "write the process id to this file (empty = none)",
+                                    &ServerConfig::pidfile, /*allow_empty=*/true)));
+
+  internal::AppendCompatParams(&t);
+  return t;
+}
+
+}  // namespace
+
+const std::vector<Param>& Params() {
+  static const std::vector<Param>* const kParams = new std::vector<Param>(BuildParams());
+  return *kParams;
+}
+
+const Param* FindParam(std::string_view name) {
+  for (const Param& p : Params()) {
+    if (EqualsIgnoreCase(p.name, name)) return &p;
+  }
+  return nullptr;
+}
+
+}  // namespace shoal::config

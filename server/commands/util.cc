@@ -1,0 +1,35 @@
+#include "server/commands/util.h"
+
+#include "core/strutil.h"
+#include "storage/errors.h"
+
+namespace shoal::server {
+
+std::optional<int64_t> IntArg(CommandContext& ctx, std::string_view s) {
+  auto v = ParseInt64(s);
+  if (!v) ctx.Error(errors::kNotInteger);
+  return v;
+}
+
+std::optional<int64_t> ExpireArg(CommandContext& ctx, std::string_view s, TimeUnit unit,
+                                 bool absolute, bool positive_only) {
+  auto v = IntArg(ctx, s);
+  if (!v) return std::nullopt;
+  auto invalid = [&]() -> std::optional<int64_t> {
+    ctx.Error("ERR invalid expire time in '" + std::string(ctx.spec->name) + "' command");
+    return std::nullopt;
+  };
+  if (positive_only && *v <= 0) return invalid();
+  int64_t ms = *v;
+  if (unit == TimeUnit::kSeconds && __builtin_mul_overflow(*v, int64_t{1000}, &ms)) return invalid();
+  if (!absolute && __builtin_add_overflow(ms, ctx.now_ms, &ms)) return invalid();
+  // A time at or before 0 would read as "no expiry" in the record.
+  if (ms <= 0) ms = 1;
+  return ms;
+}
+
+void SyntaxError(CommandContext& ctx) { ctx.Error(errors::kSyntax); }
+
+bool Is(std::string_view arg, std::string_view word) { return EqualsIgnoreCase(arg, word); }
+
+}  // namespace shoal::server

@@ -1,0 +1,30 @@
+// Argument parsing shared by command handlers. Each helper replies with the
+// Redis error itself on failure, so handlers read as straight-line code:
+//   auto n = IntArg(ctx, args[2]); if (!n) return;
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "server/connection.h"
+
+namespace shoal::server {
+
+// Strict int64; replies "ERR value is not an integer or out of range".
+std::optional<int64_t> IntArg(CommandContext& ctx, std::string_view s);
+
+enum class TimeUnit { kSeconds, kMillis };
+// Turns an expiry argument into absolute Unix ms. `absolute`: the argument
+// is a timestamp (EXAT/PXAT) rather than a duration (EX/PX). Non-positive
+// values and overflows reply "ERR invalid expire time in '<cmd>' command"
+// when `positive_only`; otherwise only overflow is an error (EXPIRE accepts
+// negatives, meaning "already expired").
+std::optional<int64_t> ExpireArg(CommandContext& ctx, std::string_view s, TimeUnit unit,
+                                 bool absolute, bool positive_only);
+
+// "ERR syntax error".
+void SyntaxError(CommandContext& ctx);
+
+bool Is(std::string_view arg, std::string_view word);
+
+}  // namespace shoal::server

@@ -1,0 +1,242 @@
+#include "server/connection.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+#include "server/server.h"
+
+namespace shoal::server {
+namespace {
+
+constexpr size_t kReadChunkBytes = 16 * 1024;
+// Output buffers above this are released after a write rather than kept.
+constexpr size_t kKeepOutputCapacityBytes = 1 << 20;
+
+std::string Endpoint(const asio::ip::tcp::endpoint& ep) {
+  return ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+}  // namespace
+
+Connection::Connection(Server& server, Worker& worker, asio::ip::tcp::socket socket)
+    : server_(server),
+      worker_(worker),
+      socket_(std::move(socket)),
+      id_(server.NextClientId()),
+      parser_(resp::ParserLimits{server.max_bulk_bytes(), server.max_multibulk_len(), 64 * 1024}),
+      writer_(&out_) {
+  std::error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  info_.id = id_;
+  auto remote = socket_.remote_endpoint(ec);
+  if (!ec) info_.addr = Endpoint(remote);
+  auto local = socket_.local_endpoint(ec);
+  if (!ec) info_.laddr = Endpoint(local);
+  info_.fd = socket_.native_handle();
+  info_.created_ms = server.clock().NowMs();
+  info_.last_active_ms = info_.created_ms;
+  authenticated = !server.auth_required();
+}
+
+void Connection::Start() {
+  in_.resize(kReadChunkBytes);
+  DoRead();
+}
+
+void Connection::Kill() {
+  auto self = shared_from_this();
+  asio::post(worker_.io, [self] { self->Close("killed"); });
+}
+
+ClientInfo Connection::Info() {
+  std::lock_guard<std::mutex> g(info_mu_);
+  return info_;
+}
+
+void Connection::SetName(std::string name) {
+  std::lock_guard<std::mutex> g(info_mu_);
+  info_.name = std::move(name);
+}
+
+void Connection::SetLibInfo(std::string name, std::string ver) {
+  std::lock_guard<std::mutex> g(info_mu_);
+  if (!name.empty()) info_.lib_name = std::move(name);
+  if (!ver.empty()) info_.lib_ver = std::move(ver);
+}
+
+void Connection::SetProtocol(resp::Protocol p) {
+  writer_.set_protocol(p);
+  std::lock_guard<std::mutex> g(info_mu_);
+  info_.resp = static_cast<int>(p);
+}
+
+void Connection::DoRead() {
+  if (closed_) return;
+  // Make room: at least one chunk, or what a large bulk still needs.
+  size_t want = kReadChunkBytes;
+  if (parser_.bytes_wanted() > 0) {
+    want = std::max(want, static_cast<size_t>(parser_.bytes_wanted()));
+  }
+  if (in_.size() - used_ < want) in_.resize(used_ + want);
+  auto self = shared_from_this();
+  socket_.async_read_some(asio::buffer(in_.data() + used_, in_.size() - used_),
+                          [self](const std::error_code& ec, size_t n) { self->OnRead(ec, n); });
+}
+
+void Connection::OnRead(const std::error_code& ec, size_t n) {
+  if (closed_) return;
+  if (ec) {
+    Close(ec == asio::error::eof ? "client closed" : "read error");
+    return;
+  }
+  used_ += n;
+  server_.stats().net_input_bytes.fetch_add(n, std::memory_order_relaxed);
+  ProcessInput();
+}
+
+void Connection::ProcessInput() {
+  now_ms_ = server_.clock().NowMs();
+  size_t pos = 0;
+  while (pos < used_ && !close_after_write_ && !closed_) {
+    auto r = parser_.Parse(std::string_view(in_.data() + pos, used_ - pos));
+    if (r == resp::RequestParser::Outcome::kNeedMore) break;
+    if (r == resp::RequestParser::Outcome::kError) {
+      writer_.Error("ERR " + parser_.error());
+      server_.stats().protocol_errors.fetch_add(1, std::memory_order_relaxed);
+      spdlog::info("client {} protocol error: {}", id_, parser_.error());
+      parser_.Reset();
+      close_after_write_ = true;
+      pos = used_;
+      break;
+    }
+    pos += parser_.consumed();
+    const auto& args = parser_.args();
+    if (!args.empty()) Dispatch(args);
+  }
+  if (closed_) return;
+  // Keep the unparsed tail at the front of the buffer.
+  if (pos > 0) {
+    if (pos < used_) std::memmove(in_.data(), in_.data() + pos, used_ - pos);
+    used_ -= pos;
+  }
+  if (static_cast<int64_t>(used_) > server_.query_buffer_limit()) {
+    spdlog::warn("closing client {}: query buffer of {} bytes over client-query-buffer-limit",
+                 id_, used_);
+    Close("query buffer limit");
+    return;
+  }
+  // Shrink an idle buffer that grew for a large value.
+  if (used_ == 0 && in_.size() > 4 * kReadChunkBytes) {
+    in_.resize(kReadChunkBytes);
+    in_.shrink_to_fit();
+  }
+  FinishBatch();
+}
+
+void Connection::FinishBatch() {
+  if (wrote_) {
+    wrote_ = false;
+    // The group commit: one WAL flush (and fsync with `always`) for every
+    // write of this batch, before any of their replies leave.
+    auto s = server_.replicator().Sync();
+    if (!s.ok()) {
+      spdlog::error("WAL sync failed, dropping client {} without replies: {}", id_, s.ToString());
+      Close("sync failed");
+      return;
+    }
+  }
+  if (!out_.empty()) {
+    DoWrite();
+  } else if (close_after_write_) {
+    Close("quit");
+  } else {
+    DoRead();
+  }
+}
+
+void Connection::DoWrite() {
+  auto self = shared_from_this();
+  asio::async_write(socket_, asio::buffer(out_), [self](const std::error_code& ec, size_t n) {
+    if (self->closed_) return;
+    if (ec) {
+      self->Close("write error");
+      return;
+    }
+    self->server_.stats().net_output_bytes.fetch_add(n, std::memory_order_relaxed);
+    self->out_.clear();
+    if (self->out_.capacity() > kKeepOutputCapacityBytes) self->out_.shrink_to_fit();
+    if (self->close_after_write_) {
+      self->Close("quit");
+      return;
+    }
+    self->DoRead();
+  });
+}
+
+void Connection::Close(const char* why) {
+  if (closed_) return;
+  closed_ = true;
+  std::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  spdlog::debug("client {} closed: {}", id_, why);
+  server_.Unregister(id_);
+}
+
+void Connection::Dispatch(Args args) {
+  const auto& table = CommandTable::Get();
+  const CommandSpec* spec = table.Find(args[0]);
+  auto& stats = server_.stats();
+  stats.commands_processed.fetch_add(1, std::memory_order_relaxed);
+  if (spec == nullptr) {
+    std::string msg = "ERR unknown command '" + std::string(args[0].substr(0, 128)) +
+                      "', with args beginning with: ";
+    for (size_t i = 1; i < args.size() && msg.size() < 256; ++i) {
+      msg += "'" + std::string(args[i].substr(0, 128)) + "' ";
+    }
+    stats.error_replies.fetch_add(1, std::memory_order_relaxed);
+    return writer_.Error(msg);
+  }
+  size_t idx = table.IndexOf(spec);
+  CommandStat& cs = worker_.cmd_stats[idx];
+  if (!authenticated && !(spec->flags & kNoAuth)) {
+    cs.rejected.fetch_add(1, std::memory_order_relaxed);
+    stats.error_replies.fetch_add(1, std::memory_order_relaxed);
+    return writer_.Error("NOAUTH Authentication required.");
+  }
+  if (!ArityOk(*spec, args.size())) {
+    cs.rejected.fetch_add(1, std::memory_order_relaxed);
+    stats.error_replies.fetch_add(1, std::memory_order_relaxed);
+    return writer_.Error("ERR wrong number of arguments for '" + std::string(spec->name) +
+                         "' command");
+  }
+  size_t before = out_.size();
+  int64_t t0 = server_.clock().MonotonicUs();
+  CommandContext ctx(server_, *this, writer_, now_ms_, spec);
+  spec->handler(ctx, args);
+  int64_t t1 = server_.clock().MonotonicUs();
+  cs.calls.fetch_add(1, std::memory_order_relaxed);
+  cs.usec.fetch_add(static_cast<uint64_t>(t1 - t0), std::memory_order_relaxed);
+  if (out_.size() > before && out_[before] == '-') {
+    cs.failed.fetch_add(1, std::memory_order_relaxed);
+    stats.error_replies.fetch_add(1, std::memory_order_relaxed);
+  }
+  std::lock_guard<std::mutex> g(info_mu_);
+  info_.last_cmd = spec->name;
+  info_.last_active_ms = now_ms_;
+}
+
+void CommandContext::WrongArity() {
+  out.Error("ERR wrong number of arguments for '" + std::string(spec->name) + "' command");
+}
+
+void CommandContext::Propose(storage::Op& op) {
+  op.now_ms = now_ms;
+  conn.MarkWrote();
+  server.replicator().Propose(op, &out);
+}
+
+storage::Keyspace& CommandContext::ks() { return server.keyspace(); }
+
+}  // namespace shoal::server

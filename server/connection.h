@@ -1,0 +1,112 @@
+// One client connection: reads requests, parses them incrementally,
+// dispatches each through the command table, and writes the replies of a
+// whole batch (pipeline) in one write, in request order.
+//
+// Thread-safety: a connection lives on one worker's io_context; all its
+// methods run there except Kill() and Info(), which are thread-safe
+// (Kill posts to the worker; Info reads fields guarded by info_mu_).
+#pragma once
+
+#include <asio.hpp>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/resp/request_parser.h"
+#include "core/resp/writer.h"
+#include "server/command.h"
+#include "storage/keyspace.h"
+#include "storage/op.h"
+
+namespace shoal::server {
+
+class Server;
+struct Worker;
+
+// What CLIENT LIST / CLIENT INFO show of a connection.
+struct ClientInfo {
+  uint64_t id = 0;
+  std::string addr, laddr, name, lib_name, lib_ver, last_cmd;
+  int64_t created_ms = 0;
+  int64_t last_active_ms = 0;
+  int resp = 2;
+  size_t query_buffer = 0;
+  int fd = -1;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Server& server, Worker& worker, asio::ip::tcp::socket socket);
+  void Start();
+  // Closes the connection after the current batch. Thread-safe.
+  void Kill();
+  ClientInfo Info();
+
+  uint64_t id() const { return id_; }
+  Server& server() { return server_; }
+  Worker& worker() { return worker_; }
+  resp::Writer& writer() { return writer_; }
+
+  // Session state, used by the handlers on this connection's thread.
+  bool authenticated = false;
+  void SetName(std::string name);
+  void SetLibInfo(std::string name, std::string ver);
+  void SetProtocol(resp::Protocol p);
+  // Close once the pending replies are written (QUIT, protocol errors).
+  void CloseAfterReply() { close_after_write_ = true; }
+  // Arrange for a batch's writes to be synced before replies go out.
+  void MarkWrote() { wrote_ = true; }
+
+ private:
+  void DoRead();
+  void OnRead(const std::error_code& ec, size_t n);
+  void ProcessInput();
+  void Dispatch(Args args);
+  void FinishBatch();
+  void DoWrite();
+  void Close(const char* why);
+
+  Server& server_;
+  Worker& worker_;
+  asio::ip::tcp::socket socket_;
+  uint64_t id_;
+  resp::RequestParser parser_;
+  std::vector<char> in_;  // [0, used_) holds received, unparsed bytes
+  size_t used_ = 0;
+  std::string out_;
+  resp::Writer writer_;
+  bool close_after_write_ = false;
+  bool closed_ = false;
+  bool wrote_ = false;
+  int64_t now_ms_ = 0;
+
+  std::mutex info_mu_;
+  ClientInfo info_;  // guarded by info_mu_
+};
+
+// What a handler sees: the server's services, its connection and the
+// reply writer, plus the batch's clock reading.
+class CommandContext {
+ public:
+  CommandContext(Server& server, Connection& conn, resp::Writer& out, int64_t now_ms,
+                 const CommandSpec* spec)
+      : server(server), conn(conn), out(out), now_ms(now_ms), spec(spec) {}
+
+  Server& server;
+  Connection& conn;
+  resp::Writer& out;
+  const int64_t now_ms;
+  const CommandSpec* spec;
+
+  // Replies "ERR wrong number of arguments for '<name>' command".
+  void WrongArity();
+  void Error(std::string_view msg) { out.Error(msg); }
+  // Proposes a write (stamped with now_ms); the reply is written when it
+  // is applied.
+  void Propose(storage::Op& op);
+  storage::Keyspace& ks();
+};
+
+}  // namespace shoal::server

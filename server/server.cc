@@ -1,0 +1,321 @@
+#include "server/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <random>
+
+#include "server/command.h"
+#include "server/connection.h"
+
+namespace shoal::server {
+namespace {
+
+// How many expired keys one cron run deletes at most; the rest wait for the
+// next run (keeps a run short, like Redis's active expire cycle).
+constexpr size_t kMaxExpiredPerCron = 1000;
+
+std::string RandomHex(size_t n) {
+  std::random_device rd;
+  std::mt19937_64 rng(rd());
+  const char* digits = "0123456789abcdef";
+  std::string out(n, '0');
+  for (auto& c : out) c = digits[rng() % 16];
+  return out;
+}
+
+}  // namespace
+
+Server::Server(config::ServerConfig config, storage::Keyspace* ks, storage::StateMachine* sm,
+               cluster::Replicator* replicator, Clock* clock)
+    : config_(std::move(config)),
+      ks_(ks),
+      sm_(sm),
+      replicator_(replicator),
+      clock_(clock),
+      run_id_(RandomHex(40)),
+      max_bulk_bytes_(config_.proto_max_bulk_len),
+      query_buffer_limit_(config_.client_query_buffer_limit),
+      max_multibulk_len_(config_.max_multibulk_len),
+      auth_required_(!config_.requirepass.empty()) {
+  int n = config_.threads > 0 ? config_.threads
+                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const size_t ncmds = CommandTable::Get().size();
+  for (int i = 0; i < n; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->id = i;
+    w->cmd_stats = std::make_unique<CommandStat[]>(ncmds);
+    workers_.push_back(std::move(w));
+  }
+  start_time_ms_ = clock_->NowMs();
+}
+
+Server::~Server() {
+  Shutdown();
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  if (sync_thread_.joinable()) sync_thread_.join();
+}
+
+Status Server::Listen() {
+  auto& io = workers_[0]->io;
+  std::error_code ec;
+  auto addr = asio::ip::make_address(config_.bind, ec);
+  if (ec) return Status::InvalidArgument("bind: bad address '" + config_.bind + "'");
+  asio::ip::tcp::endpoint ep(addr, static_cast<uint16_t>(config_.port));
+  acceptor_ = std::make_unique<asio::ip::tcp::acceptor>(io);
+  acceptor_->open(ep.protocol(), ec);
+  if (!ec) acceptor_->set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_->bind(ep, ec);
+  if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::IoError("cannot listen on " + config_.bind + ":" + std::to_string(config_.port) +
+                           ": " + ec.message());
+  }
+  bound_port_ = acceptor_->local_endpoint().port();
+  return Status::Ok();
+}
+
+void Server::Run() {
+  Accept();
+  cron_timer_ = std::make_unique<asio::steady_timer>(workers_[0]->io);
+  ScheduleCron();
+  signals_ = std::make_unique<asio::signal_set>(workers_[0]->io, SIGINT, SIGTERM);
+  signals_->async_wait([this](const std::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::warn("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    Shutdown();
+  });
+  if (config().appendfsync == "everysec") sync_thread_ = std::thread([this] { SyncLoop(); });
+  for (size_t i = 1; i < workers_.size(); ++i) {
+    Worker* w = workers_[i].get();
+    w->thread = std::thread([w] {
+      auto guard = asio::make_work_guard(w->io);
+      w->io.run();
+    });
+  }
+  {
+    auto guard = asio::make_work_guard(workers_[0]->io);
+    // The work guards keep idle workers alive until Shutdown stops them.
+    workers_[0]->io.run();
+  }
+  for (size_t i = 1; i < workers_.size(); ++i) {
+    if (workers_[i]->thread.joinable()) workers_[i]->thread.join();
+  }
+  {
+    std::lock_guard<std::mutex> g(sync_mu_);
+    sync_cv_.notify_all();
+  }
+  if (sync_thread_.joinable()) sync_thread_.join();
+  auto s = ks_->engine()->SyncWal();
+  if (!s.ok()) spdlog::error("final WAL sync failed: {}", s.ToString());
+  spdlog::info("server stopped");
+}
+
+void Server::Shutdown() {
+  if (stopping_.exchange(true)) return;
+  asio::post(workers_[0]->io, [this] {
+    std::error_code ec;
+    if (acceptor_) acceptor_->close(ec);
+    if (cron_timer_) cron_timer_->cancel();
+    if (signals_) signals_->cancel(ec);
+    for (auto& c : Clients()) c->Kill();
+    // Let the kills run, then stop every loop.
+    for (auto& w : workers_) {
+      asio::post(w->io, [w = w.get()] { w->io.stop(); });
+    }
+  });
+  std::lock_guard<std::mutex> g(sync_mu_);
+  sync_cv_.notify_all();
+}
+
+void Server::Accept() {
+  Worker& target = *workers_[next_worker_];
+  next_worker_ = (next_worker_ + 1) % workers_.size();
+  acceptor_->async_accept(target.io, [this, &target](const std::error_code& ec,
+                                                     asio::ip::tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || stopping_) return;
+      spdlog::warn("accept failed: {}", ec.message());
+    } else {
+      stats_.connections_received.fetch_add(1, std::memory_order_relaxed);
+      int64_t maxclients = 0;
+      {
+        std::lock_guard<std::mutex> g(config_mu_);
+        maxclients = config_.maxclients;
+      }
+      if (static_cast<int64_t>(client_count()) >= maxclients) {
+        stats_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+        std::error_code wec;
+        asio::write(socket, asio::buffer(std::string_view("-ERR max number of clients reached\r\n")),
+                    wec);
+        socket.close(wec);
+      } else {
+        auto conn = std::make_shared<Connection>(*this, target, std::move(socket));
+        Register(conn);
+        asio::post(target.io, [conn] { conn->Start(); });
+      }
+    }
+    if (!stopping_) Accept();
+  });
+}
+
+void Server::ScheduleCron() {
+  int hz = std::max(1, config().hz);
+  cron_timer_->expires_after(std::chrono::milliseconds(1000 / hz));
+  cron_timer_->async_wait([this](const std::error_code& ec) {
+    if (ec || stopping_) return;
+    Cron();
+    ScheduleCron();
+  });
+}
+
+void Server::Cron() {
+  int64_t now = clock_->NowMs();
+  // Expired keys are deleted through the log (DESIGN.md §3): keys that
+  // reads found expired first, then the oldest entries of the expiry index.
+  std::vector<std::string> keys = ks_->TakeNotedExpired();
+  if (keys.size() < kMaxExpiredPerCron) {
+    auto due = ks_->CollectExpired(now, kMaxExpiredPerCron - keys.size());
+    if (due.ok()) {
+      for (auto& k : *due) keys.push_back(std::move(k));
+    } else {
+      spdlog::error("active expiry scan failed: {}", due.status().ToString());
+    }
+  }
+  if (!keys.empty()) {
+    std::string reply;
+    resp::Writer w(&reply);
+    uint64_t deleted = 0;
+    for (const auto& k : keys) {
+      storage::Op op;
+      op.code = storage::OpCode::kExpireIfDue;
+      op.now_ms = now;
+      op.args.push_back(k);
+      reply.clear();
+      replicator_->Propose(op, &w);
+      if (reply == ":1\r\n") ++deleted;
+    }
+    auto s = replicator_->Sync();
+    if (!s.ok()) spdlog::error("WAL flush after expiry failed: {}", s.ToString());
+    stats_.expired_keys.fetch_add(deleted, std::memory_order_relaxed);
+  }
+  if (now - last_ops_time_ms_ >= 1000) {
+    uint64_t total = stats_.commands_processed.load(std::memory_order_relaxed);
+    uint64_t elapsed = static_cast<uint64_t>(now - last_ops_time_ms_);
+    stats_.ops_last_second = last_ops_time_ms_ == 0 ? 0 : (total - last_ops_count_) * 1000 / elapsed;
+    last_ops_count_ = total;
+    last_ops_time_ms_ = now;
+  }
+}
+
+void Server::SyncLoop() {
+  // appendfsync everysec: writes reach the OS before their replies; this
+  // fsyncs them at most a second later.
+  std::unique_lock<std::mutex> lock(sync_mu_);
+  while (!stopping_) {
+    sync_cv_.wait_for(lock, std::chrono::seconds(1));
+    if (stopping_) break;
+    if (ks_->engine()->dirty()) {
+      auto s = ks_->engine()->SyncWal();
+      if (!s.ok()) spdlog::error("background WAL fsync failed: {}", s.ToString());
+    }
+  }
+}
+
+config::ServerConfig Server::config() {
+  std::lock_guard<std::mutex> g(config_mu_);
+  return config_;
+}
+
+Status Server::SetConfig(std::string_view name, std::string_view value) {
+  std::lock_guard<std::mutex> g(config_mu_);
+  config::ServerConfig next = config_;
+  auto s = config::SetParamAtRuntime(next, name, value);
+  if (!s.ok()) return s;
+  s = config::Validate(next);
+  if (!s.ok()) return s;
+  config_ = next;
+  // Apply what changed to the running parts.
+  max_bulk_bytes_ = config_.proto_max_bulk_len;
+  query_buffer_limit_ = config_.client_query_buffer_limit;
+  max_multibulk_len_ = config_.max_multibulk_len;
+  auth_required_ = !config_.requirepass.empty();
+  sm_->options().max_string_bytes = config_.proto_max_bulk_len;
+  auto* cs = ks_->cache_settings();
+  if (auto p = storage::ParseEvictionPolicy(config_.maxmemory_policy)) cs->policy = *p;
+  cs->lfu_log_factor = config_.lfu_log_factor;
+  cs->lfu_decay_time_min = config_.lfu_decay_time_min;
+  if (ks_->maxmemory() != config_.maxmemory_bytes) {
+    ks_->SetMaxMemory(config_.maxmemory_bytes, clock_->NowMs());
+  }
+  spdlog::info("config set {} = {}", name, config::FindParam(name)->get(config_));
+  return Status::Ok();
+}
+
+bool Server::CheckPassword(std::string_view password) {
+  std::lock_guard<std::mutex> g(config_mu_);
+  return !config_.requirepass.empty() && password == config_.requirepass;
+}
+
+void Server::Register(const std::shared_ptr<Connection>& c) {
+  std::lock_guard<std::mutex> g(clients_mu_);
+  clients_[c->id()] = c;
+}
+
+void Server::Unregister(uint64_t id) {
+  std::lock_guard<std::mutex> g(clients_mu_);
+  clients_.erase(id);
+}
+
+std::vector<std::shared_ptr<Connection>> Server::Clients() {
+  std::vector<std::shared_ptr<Connection>> out;
+  std::lock_guard<std::mutex> g(clients_mu_);
+  out.reserve(clients_.size());
+  for (auto& [id, weak] : clients_) {
+    if (auto c = weak.lock()) out.push_back(std::move(c));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->id() < b->id(); });
+  return out;
+}
+
+size_t Server::client_count() {
+  std::lock_guard<std::mutex> g(clients_mu_);
+  return clients_.size();
+}
+
+Server::CommandTotals Server::TotalsFor(size_t index) const {
+  CommandTotals t{0, 0, 0, 0};
+  for (const auto& w : workers_) {
+    const CommandStat& s = w->cmd_stats[index];
+    t.calls += s.calls.load(std::memory_order_relaxed);
+    t.usec += s.usec.load(std::memory_order_relaxed);
+    t.rejected += s.rejected.load(std::memory_order_relaxed);
+    t.failed += s.failed.load(std::memory_order_relaxed);
+  }
+  return t;
+}
+
+void Server::ResetStats() {
+  const size_t n = CommandTable::Get().size();
+  for (auto& w : workers_) {
+    for (size_t i = 0; i < n; ++i) {
+      w->cmd_stats[i].calls = 0;
+      w->cmd_stats[i].usec = 0;
+      w->cmd_stats[i].rejected = 0;
+      w->cmd_stats[i].failed = 0;
+    }
+  }
+  stats_.connections_received = 0;
+  stats_.rejected_connections = 0;
+  stats_.commands_processed = 0;
+  stats_.expired_keys = 0;
+  stats_.net_input_bytes = 0;
+  stats_.net_output_bytes = 0;
+  stats_.error_replies = 0;
+  stats_.protocol_errors = 0;
+  ks_->ResetStats();
+}
+
+}  // namespace shoal::server

@@ -1,0 +1,146 @@
+// shoal-server's process: worker threads with one asio::io_context each,
+// the acceptor, the connection registry, server-wide statistics and the
+// periodic tasks (active expiry, WAL sync for `appendfsync everysec`).
+//
+// Thread-safety: the connection registry and the config are guarded by
+// mutexes named below; statistics are atomics or per-worker; everything
+// else is set before Run() and read-only after.
+#pragma once
+
+#include <asio.hpp>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "cluster/replicator.h"
+#include "config/config.h"
+#include "core/clock.h"
+#include "storage/keyspace.h"
+#include "storage/state_machine.h"
+
+namespace shoal::server {
+
+class Connection;
+
+// Per-command counters of one worker (single writer: that worker).
+struct CommandStat {
+  std::atomic<uint64_t> calls{0};
+  std::atomic<uint64_t> usec{0};
+  std::atomic<uint64_t> rejected{0};
+  std::atomic<uint64_t> failed{0};
+};
+
+struct Worker {
+  int id = 0;
+  asio::io_context io{1};
+  std::thread thread;
+  std::unique_ptr<CommandStat[]> cmd_stats;
+};
+
+struct ServerStats {
+  std::atomic<uint64_t> connections_received{0};
+  std::atomic<uint64_t> rejected_connections{0};
+  std::atomic<uint64_t> commands_processed{0};
+  std::atomic<uint64_t> expired_keys{0};
+  std::atomic<uint64_t> net_input_bytes{0};
+  std::atomic<uint64_t> net_output_bytes{0};
+  std::atomic<uint64_t> error_replies{0};
+  std::atomic<uint64_t> protocol_errors{0};
+  std::atomic<uint64_t> ops_last_second{0};  // instantaneous_ops_per_sec
+};
+
+class Server {
+ public:
+  Server(config::ServerConfig config, storage::Keyspace* ks, storage::StateMachine* sm,
+         cluster::Replicator* replicator, Clock* clock);
+  ~Server();
+
+  // Binds the listening socket (so callers learn of a busy port at once).
+  Status Listen();
+  // Runs until Shutdown(); blocks the calling thread.
+  void Run();
+  // Thread-safe; returns at once. Run() returns when everything stopped.
+  void Shutdown();
+
+  storage::Keyspace& keyspace() { return *ks_; }
+  storage::StateMachine& state_machine() { return *sm_; }
+  cluster::Replicator& replicator() { return *replicator_; }
+  Clock& clock() { return *clock_; }
+  ServerStats& stats() { return stats_; }
+  const std::vector<std::unique_ptr<Worker>>& workers() const { return workers_; }
+  int port() const { return bound_port_; }
+  int64_t start_time_ms() const { return start_time_ms_; }
+  std::string run_id() const { return run_id_; }
+  uint64_t NextClientId() { return next_client_id_.fetch_add(1) + 1; }
+
+  // Config access (guarded by config_mu_).
+  config::ServerConfig config();
+  // CONFIG SET: validates, stores and applies a runtime-mutable parameter.
+  Status SetConfig(std::string_view name, std::string_view value);
+  // Limits read on hot paths without the lock.
+  int64_t max_bulk_bytes() const { return max_bulk_bytes_.load(std::memory_order_relaxed); }
+  int64_t query_buffer_limit() const { return query_buffer_limit_.load(std::memory_order_relaxed); }
+  int64_t max_multibulk_len() const { return max_multibulk_len_.load(std::memory_order_relaxed); }
+  bool auth_required() const { return auth_required_.load(std::memory_order_relaxed); }
+  bool CheckPassword(std::string_view password);
+
+  // Connection registry (guarded by clients_mu_).
+  void Register(const std::shared_ptr<Connection>& c);
+  void Unregister(uint64_t id);
+  std::vector<std::shared_ptr<Connection>> Clients();
+  size_t client_count();
+
+  // Sums the per-worker counters of command `index`.
+  struct CommandTotals {
+    uint64_t calls, usec, rejected, failed;
+  };
+  CommandTotals TotalsFor(size_t index) const;
+  void ResetStats();
+
+ private:
+  void Accept();
+  void ScheduleCron();
+  void Cron();
+  void SyncLoop();
+
+  config::ServerConfig config_;  // guarded by config_mu_
+  std::mutex config_mu_;
+  storage::Keyspace* ks_;
+  storage::StateMachine* sm_;
+  cluster::Replicator* replicator_;
+  Clock* clock_;
+  ServerStats stats_;
+
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<asio::ip::tcp::acceptor> acceptor_;
+  std::unique_ptr<asio::steady_timer> cron_timer_;
+  std::unique_ptr<asio::signal_set> signals_;
+  size_t next_worker_ = 0;
+  int bound_port_ = 0;
+  int64_t start_time_ms_ = 0;
+  std::string run_id_;
+  uint64_t last_ops_count_ = 0;
+  int64_t last_ops_time_ms_ = 0;
+
+  std::atomic<uint64_t> next_client_id_{0};
+  std::atomic<int64_t> max_bulk_bytes_;
+  std::atomic<int64_t> query_buffer_limit_;
+  std::atomic<int64_t> max_multibulk_len_;
+  std::atomic<bool> auth_required_{false};
+  std::atomic<bool> stopping_{false};
+
+  std::mutex clients_mu_;
+  std::unordered_map<uint64_t, std::weak_ptr<Connection>> clients_;  // guarded by clients_mu_
+
+  std::thread sync_thread_;
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+};
+
+}  // namespace shoal::server

@@ -1,0 +1,296 @@
+#include "storage/keyspace.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "core/hash.h"
+#include "core/keyslot.h"
+
+namespace shoal::storage {
+namespace {
+constexpr size_t kMaxNotedExpired = 10000;
+}  // namespace
+
+Result<std::unique_ptr<Keyspace>> Keyspace::Open(const KeyspaceOptions& options) {
+  auto engine = Engine::Open(options.engine);
+  if (!engine.ok()) return engine.status();
+  std::unique_ptr<Keyspace> ks(new Keyspace());
+  ks->engine_ = std::move(engine).value();
+  ks->cache_settings_.policy = options.policy;
+  for (auto& s : ks->stripes_) s.cache = std::make_unique<CacheShard>(&ks->cache_settings_);
+  ks->SetMaxMemory(options.maxmemory_bytes, 0);
+  auto s = ks->CountKeys();
+  if (!s.ok()) return s;
+  return ks;
+}
+
+Keyspace::~Keyspace() = default;
+
+Status Keyspace::CountKeys() {
+  int64_t keys = 0, expires = 0;
+  {
+    auto it = engine_->NewIterator(Cf::kMeta);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++keys;
+    if (!it->status().ok()) return Status::IoError(it->status().ToString());
+  }
+  {
+    auto it = engine_->NewIterator(Cf::kExpire);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++expires;
+    if (!it->status().ok()) return Status::IoError(it->status().ToString());
+  }
+  key_count_ = keys;
+  expires_count_ = expires;
+  return Status::Ok();
+}
+
+KeyRef Keyspace::Ref(std::string_view key) {
+  uint16_t slot = KeySlot(key);
+  return KeyRef{key, slot, Hash64(key), static_cast<uint32_t>(slot % kStripes)};
+}
+
+Keyspace::Lock Keyspace::LockKeys(std::span<const KeyRef> keys) {
+  Lock l;
+  if (keys.size() == 1) {
+    l.locks_.emplace_back(stripes_[keys[0].stripe].mu);
+    return l;
+  }
+  std::vector<uint32_t> ids;
+  ids.reserve(keys.size());
+  for (const auto& k : keys) ids.push_back(k.stripe);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (uint32_t id : ids) l.locks_.emplace_back(stripes_[id].mu);
+  return l;
+}
+
+Keyspace::Lock Keyspace::LockAll() {
+  Lock l;
+  for (auto& s : stripes_) l.locks_.emplace_back(s.mu);
+  return l;
+}
+
+Result<std::optional<Record>> Keyspace::Read(const KeyRef& key, int64_t now_ms,
+                                              std::string* scratch, bool touch) {
+  CacheShard& cache = *stripes_[key.stripe].cache;
+  auto hit = touch ? cache.Get(key.key, key.hash, now_ms) : cache.Peek(key.key, key.hash);
+  if (hit) {
+    hits_.fetch_add(1, std::memory_order_relaxed);
+    if (hit->tombstone) return std::optional<Record>();
+    return std::optional<Record>(Record{hit->type, hit->expire_at_ms, hit->value});
+  }
+  misses_.fetch_add(1, std::memory_order_relaxed);
+  std::string raw;
+  auto s = engine_->Get(Cf::kMeta, EncodeMetaKey(key.slot, key.key), &raw);
+  if (s.code() == Status::Code::kNotFound) return std::optional<Record>();
+  if (!s.ok()) return s;
+  auto meta = DecodeMetaValue(raw);
+  if (!meta) return Status::Corruption("bad metadata record");
+  *scratch = std::move(meta->payload);
+  if (touch) {
+    // Fill the cache with what was read; a refusal (full under a policy
+    // that cannot evict) only means this key stays disk-only.
+    (void)cache.Put(key.key, key.hash, meta->type, meta->expire_at_ms, *scratch, now_ms);
+  }
+  return std::optional<Record>(Record{meta->type, meta->expire_at_ms, *scratch});
+}
+
+void Keyspace::NoteExpired(std::string_view key) {
+  std::lock_guard<std::mutex> g(noted_mu_);
+  if (noted_expired_.size() < kMaxNotedExpired) noted_expired_.emplace_back(key);
+}
+
+std::vector<std::string> Keyspace::TakeNotedExpired() {
+  std::lock_guard<std::mutex> g(noted_mu_);
+  std::vector<std::string> out;
+  out.swap(noted_expired_);
+  return out;
+}
+
+Result<std::vector<std::string>> Keyspace::CollectExpired(int64_t now_ms, size_t max) {
+  std::vector<std::string> out;
+  auto it = engine_->NewIterator(Cf::kExpire);
+  for (it->SeekToFirst(); it->Valid() && out.size() < max; it->Next()) {
+    auto ek = DecodeExpireKey(std::string_view(it->key().data(), it->key().size()));
+    if (!ek) return Status::Corruption("bad expire index key");
+    if (ek->expire_at_ms > now_ms) break;
+    out.emplace_back(ek->key);
+  }
+  if (!it->status().ok()) return Status::IoError(it->status().ToString());
+  return out;
+}
+
+std::optional<uint64_t> Keyspace::IdleMs(const KeyRef& key, int64_t now_ms) {
+  return stripes_[key.stripe].cache->IdleMs(key.key, key.hash, now_ms);
+}
+
+std::optional<uint8_t> Keyspace::Frequency(const KeyRef& key, int64_t now_ms) {
+  return stripes_[key.stripe].cache->Frequency(key.key, key.hash, now_ms);
+}
+
+void Keyspace::SetMaxMemory(uint64_t bytes, int64_t now_ms) {
+  maxmemory_ = bytes;
+  cache_settings_.capacity_bytes_per_shard = bytes / kStripes;
+  if (bytes == 0) return;
+  for (auto& s : stripes_) {
+    std::lock_guard<std::mutex> g(s.mu);
+    s.cache->Shrink(now_ms);
+  }
+}
+
+uint64_t Keyspace::cache_bytes() {
+  uint64_t total = 0;
+  for (auto& s : stripes_) {
+    std::lock_guard<std::mutex> g(s.mu);
+    total += s.cache->used_bytes();
+  }
+  return total;
+}
+
+uint64_t Keyspace::cache_entries() {
+  uint64_t total = 0;
+  for (auto& s : stripes_) {
+    std::lock_guard<std::mutex> g(s.mu);
+    total += s.cache->size();
+  }
+  return total;
+}
+
+void Keyspace::ResetStats() {
+  hits_ = 0;
+  misses_ = 0;
+  ks_hits_ = 0;
+  ks_misses_ = 0;
+  cache_settings_.evicted = 0;
+}
+
+void Keyspace::ClearCache() {
+  for (auto& s : stripes_) s.cache->Clear();
+}
+
+namespace {
+// The newest generation this thread appended to; FlushPending flushes up
+// to it. Each connection's commands and its flush run on one thread.
+thread_local uint64_t t_last_gen = 0;
+}  // namespace
+
+void WriteTxn::Put(const KeyRef& key, ValueType type, int64_t expire_at_ms,
+                   std::string_view value, const Record* old) {
+  if (!old) ++key_delta_;
+  changes_.push_back(Change{key, false, type, expire_at_ms, old ? old->expire_at_ms : 0,
+                            EncodeMetaValue(type, expire_at_ms, value)});
+}
+
+void WriteTxn::Delete(const KeyRef& key, const Record& old) {
+  --key_delta_;
+  changes_.push_back(Change{key, true, ValueType::kString, 0, old.expire_at_ms, {}});
+}
+
+Status WriteTxn::Commit(int64_t now_ms) {
+  if (ks_->write_failed()) {
+    return Status::IoError("writes refused after a storage failure; see the server log");
+  }
+  if (delete_all_) {
+    // Everything pending goes first, so the range deletion lands after it.
+    t_last_gen = UINT64_MAX;
+    auto s = ks_->FlushPending();
+    t_last_gen = 0;
+    if (!s.ok()) return s;
+    s = ks_->engine_->DeleteAll();
+    if (!s.ok()) return s;
+    ks_->ClearCache();
+    ks_->key_count_ = 0;
+    ks_->expires_count_ = 0;
+  }
+  if (changes_.empty()) return Status::Ok();
+  auto* eng = ks_->engine_.get();
+  int64_t expires_delta = 0;
+  uint64_t gen = 0;
+  {
+    std::lock_guard<std::mutex> g(ks_->pending_mu_);
+    for (const auto& c : changes_) {
+      char slot[2] = {static_cast<char>(c.key.slot >> 8), static_cast<char>(c.key.slot)};
+      rocksdb::Slice kparts[2] = {rocksdb::Slice(slot, 2),
+                                  rocksdb::Slice(c.key.key.data(), c.key.key.size())};
+      rocksdb::SliceParts meta_key(kparts, 2);
+      if (c.del) {
+        (void)ks_->pending_.Delete(eng->cf(Cf::kMeta), meta_key);
+      } else {
+        rocksdb::Slice v(c.encoded);
+        (void)ks_->pending_.Put(eng->cf(Cf::kMeta), meta_key, rocksdb::SliceParts(&v, 1));
+      }
+      int64_t new_expire = c.del ? 0 : c.expire_at_ms;
+      if (c.old_expire_at_ms != new_expire) {
+        if (c.old_expire_at_ms != 0) {
+          (void)ks_->pending_.Delete(eng->cf(Cf::kExpire),
+                                     EncodeExpireKey(c.old_expire_at_ms, c.key.slot, c.key.key));
+          --expires_delta;
+        }
+        if (new_expire != 0) {
+          (void)ks_->pending_.Put(eng->cf(Cf::kExpire),
+                                  EncodeExpireKey(new_expire, c.key.slot, c.key.key), "");
+          ++expires_delta;
+        }
+      }
+    }
+    gen = ks_->open_gen_;
+  }
+  for (const auto& c : changes_) {
+    CacheShard& cache = *ks_->stripes_[c.key.stripe].cache;
+    if (c.del) {
+      cache.PutTombstone(c.key.key, c.key.hash, now_ms, gen);
+    } else {
+      (void)cache.Put(c.key.key, c.key.hash, c.type, c.expire_at_ms,
+                      std::string_view(c.encoded).substr(kMetaHeaderBytes), now_ms, gen);
+    }
+  }
+  if (gen > t_last_gen) t_last_gen = gen;
+  ks_->key_count_.fetch_add(key_delta_, std::memory_order_relaxed);
+  ks_->expires_count_.fetch_add(expires_delta, std::memory_order_relaxed);
+  return Status::Ok();
+}
+
+Status Keyspace::FlushPending() { return FlushUpTo(t_last_gen); }
+
+Status Keyspace::FlushUpTo(uint64_t want) {
+  auto& durable = cache_settings_.durable_gen;
+  if (want == 0 || durable.load(std::memory_order_acquire) >= want) return Status::Ok();
+  if (write_failed_) return Status::IoError("writes refused after a storage failure");
+  Status s;
+  {
+    std::lock_guard<std::mutex> flush(flush_mu_);
+    // Another thread's flush may have carried our writes while we waited.
+    if (durable.load(std::memory_order_acquire) >= want) return Status::Ok();
+    rocksdb::WriteBatch batch;
+    uint64_t gen = 0;
+    {
+      std::lock_guard<std::mutex> g(pending_mu_);
+      batch = std::move(pending_);
+      pending_.Clear();
+      gen = open_gen_++;
+    }
+    if (batch.Count() > 0) s = engine_->Write(&batch);
+    if (s.ok()) s = engine_->FlushWal();
+    if (s.ok()) {
+      durable.store(gen, std::memory_order_release);
+      return s;
+    }
+  }
+  OnFlushFailure(s);
+  return s;
+}
+
+void Keyspace::OnFlushFailure(const Status& s) {
+  // The cache holds records RocksDB never got. Drop them all so that what
+  // is served equals what is stored, and refuse further writes.
+  spdlog::critical("storage write failed, refusing writes until restart: {}", s.ToString());
+  write_failed_ = true;
+  auto lock = LockAll();
+  {
+    std::lock_guard<std::mutex> g(pending_mu_);
+    pending_.Clear();
+  }
+  ClearCache();
+}
+
+}  // namespace shoal::storage

@@ -1,0 +1,188 @@
+// The keyspace of a node: records in RocksDB (CF meta + expire index) with
+// the cache in front, split into lock stripes by hash slot.
+//
+// Thread-safety: a key's record may be read or written only while holding
+// the lock of its stripe (LockKeys/LockAll); the stripe's mutex guards its
+// cache shard. Different stripes proceed in parallel. Engine calls are
+// thread-safe on their own. See docs/adr/001-striped-keyspace.md.
+//
+// Group commit (docs/adr/002-cache-and-group-commit.md): a committed
+// WriteTxn is visible at once (through the cache) and appended, in apply
+// order, to one pending RocksDB batch. FlushPending() writes that batch and
+// the WAL in one go; callers flush before acknowledging the writes. Lock
+// order: stripe locks, then flush_mu_, then pending_mu_.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "storage/cache.h"
+#include "storage/engine.h"
+#include "storage/format.h"
+
+namespace shoal::storage {
+
+struct KeyspaceOptions {
+  EngineOptions engine;
+  uint64_t maxmemory_bytes = 0;  // cache bound; 0 = unbounded
+  EvictionPolicy policy = EvictionPolicy::kNoEviction;
+};
+
+// A key with its routing facts, computed once.
+struct KeyRef {
+  std::string_view key;
+  uint16_t slot;
+  uint64_t hash;
+  uint32_t stripe;
+};
+
+// A record as read: a view into the cache or into caller-provided scratch.
+struct Record {
+  ValueType type;
+  int64_t expire_at_ms;
+  std::string_view value;
+  bool expired(int64_t now_ms) const { return expire_at_ms != 0 && expire_at_ms <= now_ms; }
+};
+
+class Keyspace {
+ public:
+  static constexpr uint32_t kStripes = 64;
+
+  static Result<std::unique_ptr<Keyspace>> Open(const KeyspaceOptions& options);
+  ~Keyspace();
+
+  static KeyRef Ref(std::string_view key);
+
+  // Holds the locks of a set of stripes, taken in stripe order.
+  class Lock {
+   public:
+    Lock() = default;
+    Lock(Lock&&) = default;
+    Lock& operator=(Lock&&) = default;
+   private:
+    friend class Keyspace;
+    std::vector<std::unique_lock<std::mutex>> locks_;
+  };
+  Lock LockKeys(std::span<const KeyRef> keys);
+  Lock LockKey(const KeyRef& key) { return LockKeys(std::span<const KeyRef>(&key, 1)); }
+  Lock LockAll();
+
+  // Reads a key's record, expired or not (callers decide; see
+  // Record::expired). nullopt when the key does not exist. `scratch` backs
+  // the value when it came from disk. touch=false reads without counting
+  // as an access (OBJECT, TYPE-like introspection still counts in Redis,
+  // so only internal reads pass false). Caller holds the stripe lock.
+  Result<std::optional<Record>> Read(const KeyRef& key, int64_t now_ms, std::string* scratch,
+                                     bool touch = true);
+
+  // Reports a key seen expired by a read, so the expiry task can delete it
+  // through the log. Bounded; extra reports are dropped (the active cycle
+  // finds those keys anyway). Thread-safe.
+  void NoteExpired(std::string_view key);
+  std::vector<std::string> TakeNotedExpired();
+  // Up to `max` keys whose expire-at is <= now_ms, oldest first.
+  Result<std::vector<std::string>> CollectExpired(int64_t now_ms, size_t max);
+
+  // Cache introspection for OBJECT FREQ / IDLETIME. Caller holds the lock.
+  std::optional<uint64_t> IdleMs(const KeyRef& key, int64_t now_ms);
+  std::optional<uint8_t> Frequency(const KeyRef& key, int64_t now_ms);
+
+  Engine* engine() { return engine_.get(); }
+  CacheSettings* cache_settings() { return &cache_settings_; }
+  // Changes the cache bound; evicts down to it.
+  void SetMaxMemory(uint64_t bytes, int64_t now_ms);
+  uint64_t maxmemory() const { return maxmemory_.load(); }
+
+  int64_t key_count() const { return key_count_.load(std::memory_order_relaxed); }
+  int64_t keys_with_expiry() const { return expires_count_.load(std::memory_order_relaxed); }
+  uint64_t cache_bytes();
+  uint64_t cache_entries();
+  uint64_t cache_hits() const { return hits_.load(std::memory_order_relaxed); }
+  uint64_t cache_misses() const { return misses_.load(std::memory_order_relaxed); }
+  uint64_t keyspace_hits() const { return ks_hits_.load(std::memory_order_relaxed); }
+  uint64_t keyspace_misses() const { return ks_misses_.load(std::memory_order_relaxed); }
+  void CountLookup(bool hit) { (hit ? ks_hits_ : ks_misses_).fetch_add(1, std::memory_order_relaxed); }
+  void ResetStats();
+
+  // Drops all cached records (FLUSHALL). Caller holds LockAll.
+  void ClearCache();
+
+  // Makes every write committed by the calling thread durable per the
+  // fsync policy (the group commit). Cheap when another thread's flush
+  // already carried them. Thread-safe.
+  Status FlushPending();
+  // True after a failed flush: the keyspace refuses writes until restart.
+  bool write_failed() const { return write_failed_.load(); }
+
+ private:
+  friend class WriteTxn;
+  Keyspace() = default;
+  Status CountKeys();
+
+  struct Stripe {
+    std::mutex mu;
+    std::unique_ptr<CacheShard> cache;  // guarded by mu
+  };
+
+  std::unique_ptr<Engine> engine_;
+  CacheSettings cache_settings_;
+  Stripe stripes_[kStripes];
+  std::atomic<uint64_t> maxmemory_{0};
+  std::atomic<int64_t> key_count_{0};
+  std::atomic<int64_t> expires_count_{0};
+  std::atomic<uint64_t> hits_{0}, misses_{0}, ks_hits_{0}, ks_misses_{0};
+  std::mutex noted_mu_;
+  std::vector<std::string> noted_expired_;  // guarded by noted_mu_
+
+  Status FlushUpTo(uint64_t gen);
+  void OnFlushFailure(const Status& s);
+  std::mutex flush_mu_;    // one flusher at a time, so batches land in order
+  std::mutex pending_mu_;
+  rocksdb::WriteBatch pending_;  // guarded by pending_mu_
+  uint64_t open_gen_ = 1;        // generation of pending_; guarded by pending_mu_
+  std::atomic<bool> write_failed_{false};
+};
+
+// A group of record changes that becomes visible and durable together (one
+// append to the pending batch). Caller holds the stripe locks of every key
+// from the first Put/Delete until Commit returns.
+class WriteTxn {
+ public:
+  explicit WriteTxn(Keyspace* ks) : ks_(ks) {}
+
+  // Writes a record. `old` is the record the key had (nullptr if none),
+  // needed to keep the expiry index and key count right.
+  void Put(const KeyRef& key, ValueType type, int64_t expire_at_ms, std::string_view value,
+           const Record* old);
+  // Deletes an existing record.
+  void Delete(const KeyRef& key, const Record& old);
+  // Removes everything (FLUSHALL); caller holds LockAll.
+  void DeleteAll() { delete_all_ = true; }
+
+  // Fails only when the keyspace refuses writes after a storage failure.
+  Status Commit(int64_t now_ms);
+  bool empty() const { return changes_.empty() && !delete_all_; }
+
+ private:
+  struct Change {
+    KeyRef key;
+    bool del;
+    ValueType type;
+    int64_t expire_at_ms;
+    int64_t old_expire_at_ms;
+    std::string encoded;  // the meta record (header + value)
+  };
+  Keyspace* ks_;
+  std::vector<Change> changes_;
+  int64_t key_delta_ = 0;
+  bool delete_all_ = false;
+};
+
+}  // namespace shoal::storage

@@ -1,0 +1,80 @@
+// The replicated operation: what a write command becomes before it is
+// proposed (DESIGN.md §4). Everything that could differ between replicas is
+// fixed by the proposer: absolute expiry times, the proposer's clock (now_ms,
+// used for every expiry decision during apply), random seeds. Applying the
+// same Op to the same state gives the same state and reply on every node.
+//
+// Wire format (docs/storage-format.md, "Operation"):
+//   [version:1][code:1][flags:varint][now_ms:varint][num:zigzag varint]
+//   [argc:varint]([len:varint][bytes])*
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace shoal::storage {
+
+// On the log: never change the numbers.
+enum class OpCode : uint8_t {
+  kSet = 1,           // args: key value; num: expire_at (0 none); flags: SetFlag
+  kMSet = 2,          // args: k1 v1 k2 v2 ...
+  kMSetNx = 3,        // args: k1 v1 ...
+  kIncrBy = 4,        // args: key; num: delta
+  kIncrByFloat = 5,   // args: key increment
+  kAppend = 6,        // args: key value
+  kSetRange = 7,      // args: key value; num: offset
+  kSetBit = 8,        // args: key; num: bit offset; flags: bit value
+  kGetDel = 9,        // args: key
+  kGetEx = 10,        // args: key; num: expire_at; flags: GetExFlag
+  kDel = 11,          // args: keys
+  kExpire = 12,       // args: key; num: expire_at; flags: ExpireFlag
+  kPersist = 13,      // args: key
+  kRename = 14,       // args: src dst; flags: kRenameNx
+  kCopy = 15,         // args: src dst; flags: kCopyReplace
+  kFlushAll = 16,     // no args
+  kExpireIfDue = 17,  // args: key — deletes it if expired at now_ms
+};
+
+namespace op_flags {
+// kSet
+inline constexpr uint32_t kNx = 1;
+inline constexpr uint32_t kXx = 2;
+inline constexpr uint32_t kGet = 4;
+inline constexpr uint32_t kKeepTtl = 8;
+inline constexpr uint32_t kReplyInt = 16;  // SETNX's reply: :1 / :0
+// kGetEx
+inline constexpr uint32_t kPersist = 1;
+inline constexpr uint32_t kSetExpire = 2;
+// kExpire
+inline constexpr uint32_t kExpNx = 1;
+inline constexpr uint32_t kExpXx = 2;
+inline constexpr uint32_t kExpGt = 4;
+inline constexpr uint32_t kExpLt = 8;
+// kRename / kCopy
+inline constexpr uint32_t kRenameNx = 1;
+inline constexpr uint32_t kCopyReplace = 1;
+// kDel
+inline constexpr uint32_t kDelReplyOk = 0;
+}  // namespace op_flags
+
+inline constexpr uint8_t kOpFormatV1 = 1;
+
+struct Op {
+  OpCode code = OpCode::kSet;
+  uint32_t flags = 0;
+  int64_t now_ms = 0;
+  int64_t num = 0;
+  // Views: into the client's request while proposing locally, into the
+  // decoded log entry when applying a replicated one.
+  std::vector<std::string_view> args;
+};
+
+std::string EncodeOp(const Op& op);
+// Decodes an entry; the returned Op's args point into `data`.
+Result<Op> DecodeOp(std::string_view data);
+
+}  // namespace shoal::storage

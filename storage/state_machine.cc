@@ -1,0 +1,51 @@
+#include "storage/state_machine.h"
+
+#include "storage/apply.h"
+
+namespace shoal::storage {
+
+namespace internal {
+
+bool Load(ApplyCtx& c, const KeyRef& k, Loaded* out) {
+  // Writes do not fill the cache on a miss: the write itself will.
+  auto r = c.ks.Read(k, c.op.now_ms, &out->scratch, /*touch=*/false);
+  if (!r.ok()) {
+    c.Failed(r.status());
+    return false;
+  }
+  out->rec = *r;
+  out->live = out->rec && !out->rec->expired(c.op.now_ms);
+  return true;
+}
+
+}  // namespace internal
+
+void StateMachine::Apply(const Op& op, resp::Writer* reply) {
+  // Followers apply without a client; their replies go nowhere.
+  std::string sink;
+  resp::Writer discard(&sink);
+  internal::ApplyCtx c{*ks_, options_, op, reply ? *reply : discard};
+  using internal::ApplyCtx;
+  switch (op.code) {
+    case OpCode::kSet: internal::ApplySet(c); break;
+    case OpCode::kMSet: internal::ApplyMSet(c, false); break;
+    case OpCode::kMSetNx: internal::ApplyMSet(c, true); break;
+    case OpCode::kIncrBy: internal::ApplyIncrBy(c); break;
+    case OpCode::kIncrByFloat: internal::ApplyIncrByFloat(c); break;
+    case OpCode::kAppend: internal::ApplyAppend(c); break;
+    case OpCode::kSetRange: internal::ApplySetRange(c); break;
+    case OpCode::kSetBit: internal::ApplySetBit(c); break;
+    case OpCode::kGetDel: internal::ApplyGetDel(c); break;
+    case OpCode::kGetEx: internal::ApplyGetEx(c); break;
+    case OpCode::kDel: internal::ApplyDel(c); break;
+    case OpCode::kExpire: internal::ApplyExpire(c); break;
+    case OpCode::kPersist: internal::ApplyPersist(c); break;
+    case OpCode::kRename: internal::ApplyRename(c); break;
+    case OpCode::kCopy: internal::ApplyCopy(c); break;
+    case OpCode::kFlushAll: internal::ApplyFlushAll(c); break;
+    case OpCode::kExpireIfDue: internal::ApplyExpireIfDue(c); break;
+  }
+  if (c.changed) changes_.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace shoal::storage
