@@ -38,8 +38,10 @@ Server::Server(config::ServerConfig config, storage::Keyspace* ks, storage::Stat
       query_buffer_limit_(config_.client_query_buffer_limit),
       max_multibulk_len_(config_.max_multibulk_len),
       auth_required_(!config_.requirepass.empty()) {
-  int n = config_.threads > 0 ? config_.threads
-                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // Default: one worker per core but one, which is left to RocksDB's
+  // flushes and compactions and the WAL syncer (docs/adr/005).
+  int cores = static_cast<int>(std::thread::hardware_concurrency());
+  int n = config_.threads > 0 ? config_.threads : std::max(1, cores - 1);
   const size_t ncmds = CommandTable::Get().size();
   for (int i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();

@@ -203,45 +203,45 @@ Status WriteTxn::Commit(int64_t now_ms) {
     ks_->expires_count_ = 0;
   }
   if (changes_.empty()) return Status::Ok();
-  auto* eng = ks_->engine_.get();
   int64_t expires_delta = 0;
   uint64_t gen = 0;
+  auto record_key = [](Cf cf, const KeyRef& k) {
+    std::string out;
+    out.reserve(3 + k.key.size());
+    out.push_back(static_cast<char>(cf));
+    out.push_back(static_cast<char>(k.slot >> 8));
+    out.push_back(static_cast<char>(k.slot & 0xff));
+    out.append(k.key);
+    return out;
+  };
+  auto expire_key = [](const KeyRef& k, int64_t at) {
+    return static_cast<char>(Cf::kExpire) + EncodeExpireKey(at, k.slot, k.key);
+  };
   {
     std::lock_guard<std::mutex> g(ks_->pending_mu_);
-    for (const auto& c : changes_) {
-      char slot[2] = {static_cast<char>(c.key.slot >> 8), static_cast<char>(c.key.slot)};
-      rocksdb::Slice kparts[2] = {rocksdb::Slice(slot, 2),
-                                  rocksdb::Slice(c.key.key.data(), c.key.key.size())};
-      rocksdb::SliceParts meta_key(kparts, 2);
+    gen = ks_->open_gen_;
+    auto& pending = ks_->pending_;
+    for (auto& c : changes_) {
+      CacheShard& cache = *ks_->stripes_[c.key.stripe].cache;
       if (c.del) {
-        (void)ks_->pending_.Delete(eng->cf(Cf::kMeta), meta_key);
+        cache.PutTombstone(c.key.key, c.key.hash, now_ms, gen);
+        pending[record_key(Cf::kMeta, c.key)] = std::nullopt;
       } else {
-        rocksdb::Slice v(c.encoded);
-        (void)ks_->pending_.Put(eng->cf(Cf::kMeta), meta_key, rocksdb::SliceParts(&v, 1));
+        (void)cache.Put(c.key.key, c.key.hash, c.type, c.expire_at_ms,
+                        std::string_view(c.encoded).substr(kMetaHeaderBytes), now_ms, gen);
+        pending[record_key(Cf::kMeta, c.key)] = std::move(c.encoded);
       }
       int64_t new_expire = c.del ? 0 : c.expire_at_ms;
       if (c.old_expire_at_ms != new_expire) {
         if (c.old_expire_at_ms != 0) {
-          (void)ks_->pending_.Delete(eng->cf(Cf::kExpire),
-                                     EncodeExpireKey(c.old_expire_at_ms, c.key.slot, c.key.key));
+          pending[expire_key(c.key, c.old_expire_at_ms)] = std::nullopt;
           --expires_delta;
         }
         if (new_expire != 0) {
-          (void)ks_->pending_.Put(eng->cf(Cf::kExpire),
-                                  EncodeExpireKey(new_expire, c.key.slot, c.key.key), "");
+          pending[expire_key(c.key, new_expire)] = std::string();
           ++expires_delta;
         }
       }
-    }
-    gen = ks_->open_gen_;
-  }
-  for (const auto& c : changes_) {
-    CacheShard& cache = *ks_->stripes_[c.key.stripe].cache;
-    if (c.del) {
-      cache.PutTombstone(c.key.key, c.key.hash, now_ms, gen);
-    } else {
-      (void)cache.Put(c.key.key, c.key.hash, c.type, c.expire_at_ms,
-                      std::string_view(c.encoded).substr(kMetaHeaderBytes), now_ms, gen);
     }
   }
   if (gen > t_last_gen) t_last_gen = gen;
@@ -261,15 +261,26 @@ Status Keyspace::FlushUpTo(uint64_t want) {
     std::lock_guard<std::mutex> flush(flush_mu_);
     // Another thread's flush may have carried our writes while we waited.
     if (durable.load(std::memory_order_acquire) >= want) return Status::Ok();
-    rocksdb::WriteBatch batch;
     uint64_t gen = 0;
     {
       std::lock_guard<std::mutex> g(pending_mu_);
-      batch = std::move(pending_);
-      pending_.Clear();
+      flushing_.swap(pending_);
       gen = open_gen_++;
     }
-    if (batch.Count() > 0) s = engine_->Write(&batch);
+    if (!flushing_.empty()) {
+      rocksdb::WriteBatch batch;
+      for (const auto& [k, v] : flushing_) {
+        auto* cf = engine_->cf(static_cast<Cf>(k[0]));
+        rocksdb::Slice key(k.data() + 1, k.size() - 1);
+        if (v) {
+          (void)batch.Put(cf, key, *v);
+        } else {
+          (void)batch.Delete(cf, key);
+        }
+      }
+      flushing_.clear();
+      s = engine_->Write(&batch);
+    }
     if (s.ok()) s = engine_->FlushWal();
     if (s.ok()) {
       durable.store(gen, std::memory_order_release);
@@ -288,7 +299,7 @@ void Keyspace::OnFlushFailure(const Status& s) {
   auto lock = LockAll();
   {
     std::lock_guard<std::mutex> g(pending_mu_);
-    pending_.Clear();
+    pending_.clear();
   }
   ClearCache();
 }

@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/status.h"
@@ -144,9 +145,14 @@ class Keyspace {
   Status FlushUpTo(uint64_t gen);
   void OnFlushFailure(const Status& s);
   std::mutex flush_mu_;    // one flusher at a time, so batches land in order
+  // The pending group: [cf:1][rocksdb key] -> value to put, or nullopt to
+  // delete. A key written twice in one group is written once: the group is
+  // one atomic RocksDB batch, so only its final state matters.
+  using PendingMap = std::unordered_map<std::string, std::optional<std::string>>;
   std::mutex pending_mu_;
-  rocksdb::WriteBatch pending_;  // guarded by pending_mu_
-  uint64_t open_gen_ = 1;        // generation of pending_; guarded by pending_mu_
+  PendingMap pending_;     // guarded by pending_mu_
+  uint64_t open_gen_ = 1;  // generation of pending_; guarded by pending_mu_
+  PendingMap flushing_;    // reused between flushes; guarded by flush_mu_
   std::atomic<bool> write_failed_{false};
 };
 
