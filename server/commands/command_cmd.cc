@@ -1,5 +1,6 @@
 // COMMAND and its subcommands, generated from the command table.
 #include "core/strutil.h"
+#include "server/commands/command_docs.h"
 #include "server/commands/util.h"
 #include "server/server.h"
 
@@ -86,7 +87,8 @@ void WriteInfo(resp::Writer& w, const CommandSpec& c) {
 }
 
 void WriteDocs(resp::Writer& w, const CommandSpec& c) {
-  int fields = 4 + (c.subcommands.empty() ? 0 : 1);
+  std::string_view syntax = CommandSyntax(c.name);
+  int fields = 4 + (c.subcommands.empty() ? 0 : 1) + (syntax.empty() ? 0 : 1);
   w.MapHeader(fields);
   w.Bulk("summary");
   w.Bulk(c.summary);
@@ -96,6 +98,10 @@ void WriteDocs(resp::Writer& w, const CommandSpec& c) {
   w.Bulk(c.group);
   w.Bulk("complexity");
   w.Bulk(c.complexity);
+  if (!syntax.empty()) {
+    w.Bulk("arguments");
+    WriteArgumentDocs(w, syntax);
+  }
   if (!c.subcommands.empty()) {
     w.Bulk("subcommands");
     w.MapHeader(static_cast<int64_t>(c.subcommands.size()));
