@@ -51,7 +51,11 @@ void Connection::Kill() {
 
 ClientInfo Connection::Info() {
   std::lock_guard<std::mutex> g(info_mu_);
-  return info_;
+  ClientInfo out = info_;
+  if (const CommandSpec* c = last_cmd_.load(std::memory_order_relaxed)) out.last_cmd = c->name;
+  int64_t active = last_active_ms_.load(std::memory_order_relaxed);
+  if (active > 0) out.last_active_ms = active;
+  return out;
 }
 
 void Connection::SetName(std::string name) {
@@ -222,9 +226,8 @@ void Connection::Dispatch(Args args) {
     cs.failed.fetch_add(1, std::memory_order_relaxed);
     stats.error_replies.fetch_add(1, std::memory_order_relaxed);
   }
-  std::lock_guard<std::mutex> g(info_mu_);
-  info_.last_cmd = spec->name;
-  info_.last_active_ms = now_ms_;
+  last_cmd_.store(spec, std::memory_order_relaxed);
+  last_active_ms_.store(now_ms_, std::memory_order_relaxed);
 }
 
 void CommandContext::WrongArity() {

@@ -83,7 +83,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int64_t now_ms_ = 0;
 
   std::mutex info_mu_;
-  ClientInfo info_;  // guarded by info_mu_
+  ClientInfo info_;  // guarded by info_mu_, except the two fields below
+  // Updated per command without the lock; Info() copies them in.
+  std::atomic<const CommandSpec*> last_cmd_{nullptr};
+  std::atomic<int64_t> last_active_ms_{0};
 };
 
 // What a handler sees: the server's services, its connection and the

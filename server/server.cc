@@ -154,6 +154,8 @@ void Server::Accept() {
                     wec);
         socket.close(wec);
       } else {
+        std::error_code kec;
+        socket.set_option(asio::socket_base::keep_alive(config().tcp_keepalive_s > 0), kec);
         auto conn = std::make_shared<Connection>(*this, target, std::move(socket));
         Register(conn);
         asio::post(target.io, [conn] { conn->Start(); });
@@ -202,6 +204,15 @@ void Server::Cron() {
     auto s = replicator_->Sync();
     if (!s.ok()) spdlog::error("WAL flush after expiry failed: {}", s.ToString());
     stats_.expired_keys.fetch_add(deleted, std::memory_order_relaxed);
+  }
+  int64_t timeout_s = config().timeout_s;
+  if (timeout_s > 0) {
+    for (auto& c : Clients()) {
+      if (now - c->Info().last_active_ms > timeout_s * 1000) {
+        spdlog::info("closing client {}: idle for more than {} s (timeout)", c->id(), timeout_s);
+        c->Kill();
+      }
+    }
   }
   if (now - last_ops_time_ms_ >= 1000) {
     uint64_t total = stats_.commands_processed.load(std::memory_order_relaxed);
