@@ -74,13 +74,17 @@ class CommandTable {
   // Subcommand of a container command (CLIENT LIST...); nullptr if unknown.
   static const CommandSpec* FindSub(const CommandSpec& parent, std::string_view sub);
   std::span<const CommandSpec* const> all() const { return all_; }
-  // Index of a spec in all() (for per-command statistics).
+  // Every command and subcommand, for per-command statistics; IndexOf
+  // gives a spec's position in it.
+  std::span<const CommandSpec* const> with_subcommands() const { return with_subs_; }
   size_t IndexOf(const CommandSpec* spec) const;
+  // Number of top-level commands (COMMAND COUNT).
   size_t size() const { return all_.size(); }
 
  private:
   CommandTable();
   std::vector<const CommandSpec*> all_;
+  std::vector<const CommandSpec*> with_subs_;
 };
 
 // Arity check in Redis's convention.

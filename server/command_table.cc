@@ -30,11 +30,13 @@ CommandTable::CommandTable() {
   for (auto family : {StringCommands(), KeyCommands(), ConnectionCommands(), ServerCommands()}) {
     for (const auto& c : family) all_.push_back(&c);
   }
-  auto& idx = TheIndex();
-  for (size_t i = 0; i < all_.size(); ++i) {
-    idx.by_name.emplace(std::string(all_[i]->name), all_[i]);
-    idx.position.emplace(all_[i], i);
+  for (const auto* c : all_) {
+    with_subs_.push_back(c);
+    for (const auto& sub : c->subcommands) with_subs_.push_back(&sub);
   }
+  auto& idx = TheIndex();
+  for (const auto* c : all_) idx.by_name.emplace(std::string(c->name), c);
+  for (size_t i = 0; i < with_subs_.size(); ++i) idx.position.emplace(with_subs_[i], i);
 }
 
 const CommandSpec* CommandTable::Find(std::string_view name) const {

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "core/strutil.h"
 #include "server/server.h"
 
 namespace shoal::server {
@@ -24,7 +25,6 @@ Connection::Connection(Server& server, Worker& worker, asio::ip::tcp::socket soc
       worker_(worker),
       socket_(std::move(socket)),
       id_(server.NextClientId()),
-      parser_(resp::ParserLimits{server.max_bulk_bytes(), server.max_multibulk_len(), 64 * 1024}),
       writer_(&out_) {
   std::error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -36,7 +36,16 @@ Connection::Connection(Server& server, Worker& worker, asio::ip::tcp::socket soc
   info_.fd = socket_.native_handle();
   info_.created_ms = server.clock().NowMs();
   info_.last_active_ms = info_.created_ms;
-  authenticated = !server.auth_required();
+  SetAuthenticated(!server.auth_required());
+}
+
+void Connection::SetAuthenticated(bool yes) {
+  authenticated_ = yes;
+  resp::ParserLimits limits;
+  limits.max_bulk_bytes = server_.max_bulk_bytes();
+  limits.max_multibulk_len = server_.max_multibulk_len();
+  limits.unauthenticated = !yes;
+  parser_.set_limits(limits);
 }
 
 void Connection::Start() {
@@ -202,9 +211,21 @@ void Connection::Dispatch(Args args) {
     stats.error_replies.fetch_add(1, std::memory_order_relaxed);
     return writer_.Error(msg);
   }
+  // Container commands (CLIENT, CONFIG...): the subcommand's own entry is
+  // checked for arity and counted in the statistics.
+  const CommandSpec* top = spec;
+  if (!spec->subcommands.empty() && args.size() >= 2) {
+    const CommandSpec* sub = CommandTable::FindSub(*spec, args[1]);
+    if (sub == nullptr && authenticated_) {
+      stats.error_replies.fetch_add(1, std::memory_order_relaxed);
+      return writer_.Error("ERR unknown subcommand '" + std::string(args[1].substr(0, 128)) +
+                           "'. Try " + ToUpper(spec->name) + " HELP.");
+    }
+    if (sub != nullptr) spec = sub;
+  }
   size_t idx = table.IndexOf(spec);
   CommandStat& cs = worker_.cmd_stats[idx];
-  if (!authenticated && !(spec->flags & kNoAuth)) {
+  if (!authenticated_ && !(top->flags & kNoAuth)) {
     cs.rejected.fetch_add(1, std::memory_order_relaxed);
     stats.error_replies.fetch_add(1, std::memory_order_relaxed);
     return writer_.Error("NOAUTH Authentication required.");
@@ -215,10 +236,12 @@ void Connection::Dispatch(Args args) {
     return writer_.Error("ERR wrong number of arguments for '" + std::string(spec->name) +
                          "' command");
   }
+  last_cmd_.store(spec, std::memory_order_relaxed);
+  last_active_ms_.store(now_ms_, std::memory_order_relaxed);
   size_t before = out_.size();
   int64_t t0 = server_.clock().MonotonicUs();
   CommandContext ctx(server_, *this, writer_, now_ms_, spec);
-  spec->handler(ctx, args);
+  top->handler(ctx, args);
   int64_t t1 = server_.clock().MonotonicUs();
   cs.calls.fetch_add(1, std::memory_order_relaxed);
   cs.usec.fetch_add(static_cast<uint64_t>(t1 - t0), std::memory_order_relaxed);
@@ -226,8 +249,6 @@ void Connection::Dispatch(Args args) {
     cs.failed.fetch_add(1, std::memory_order_relaxed);
     stats.error_replies.fetch_add(1, std::memory_order_relaxed);
   }
-  last_cmd_.store(spec, std::memory_order_relaxed);
-  last_active_ms_.store(now_ms_, std::memory_order_relaxed);
 }
 
 void CommandContext::WrongArity() {

@@ -50,7 +50,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   resp::Writer& writer() { return writer_; }
 
   // Session state, used by the handlers on this connection's thread.
-  bool authenticated = false;
+  bool authenticated() const { return authenticated_; }
+  // Also lifts the small request limits of unauthenticated clients.
+  void SetAuthenticated(bool yes);
   void SetName(std::string name);
   void SetLibInfo(std::string name, std::string ver);
   void SetProtocol(resp::Protocol p);
@@ -77,6 +79,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t used_ = 0;
   std::string out_;
   resp::Writer writer_;
+  bool authenticated_ = false;
   bool close_after_write_ = false;
   bool closed_ = false;
   bool wrote_ = false;

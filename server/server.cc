@@ -5,6 +5,7 @@
 #include <csignal>
 #include <random>
 
+#include "core/strutil.h"
 #include "server/command.h"
 #include "server/connection.h"
 
@@ -42,7 +43,7 @@ Server::Server(config::ServerConfig config, storage::Keyspace* ks, storage::Stat
   // flushes and compactions and the WAL syncer (docs/adr/005).
   int cores = static_cast<int>(std::thread::hardware_concurrency());
   int n = config_.threads > 0 ? config_.threads : std::max(1, cores - 1);
-  const size_t ncmds = CommandTable::Get().size();
+  const size_t ncmds = CommandTable::Get().with_subcommands().size();
   for (int i = 0; i < n; ++i) {
     auto w = std::make_unique<Worker>();
     w->id = i;
@@ -242,13 +243,32 @@ config::ServerConfig Server::config() {
   return config_;
 }
 
-Status Server::SetConfig(std::string_view name, std::string_view value) {
+Status Server::SetConfig(std::span<const std::pair<std::string_view, std::string_view>> changes) {
   std::lock_guard<std::mutex> g(config_mu_);
   config::ServerConfig next = config_;
-  auto s = config::SetParamAtRuntime(next, name, value);
-  if (!s.ok()) return s;
-  s = config::Validate(next);
-  if (!s.ok()) return s;
+  auto failed = [](std::string_view name, const std::string& why) {
+    // Redis's wording; the reason is what follows the parser's " - ".
+    auto dash = why.rfind(" - ");
+    std::string reason = dash == std::string::npos ? why : why.substr(dash + 3);
+    return Status::InvalidArgument("CONFIG SET failed (possibly related to argument '" +
+                                   ToLower(name) + "') - " + reason);
+  };
+  std::vector<std::string> seen;
+  for (auto [name, value] : changes) {
+    const config::Param* p = config::FindParam(name);
+    if (p == nullptr) {
+      return Status::InvalidArgument("Unknown option or number of arguments for CONFIG SET - '" +
+                                     std::string(name) + "'");
+    }
+    if (std::find(seen.begin(), seen.end(), p->name) != seen.end()) {
+      return failed(name, "duplicate parameter");
+    }
+    seen.push_back(p->name);
+    auto s = config::SetParamAtRuntime(next, name, value);
+    if (!s.ok()) return failed(name, s.message());
+  }
+  auto s = config::Validate(next);
+  if (!s.ok()) return failed(changes.front().first, s.message());
   config_ = next;
   // Apply what changed to the running parts.
   max_bulk_bytes_ = config_.proto_max_bulk_len;
@@ -263,7 +283,9 @@ Status Server::SetConfig(std::string_view name, std::string_view value) {
   if (ks_->maxmemory() != config_.maxmemory_bytes) {
     ks_->SetMaxMemory(config_.maxmemory_bytes, clock_->NowMs());
   }
-  spdlog::info("config set {} = {}", name, config::FindParam(name)->get(config_));
+  for (auto [name, value] : changes) {
+    spdlog::info("CONFIG SET {} = {}", name, config::FindParam(name)->get(config_));
+  }
   return Status::Ok();
 }
 
@@ -311,7 +333,7 @@ Server::CommandTotals Server::TotalsFor(size_t index) const {
 }
 
 void Server::ResetStats() {
-  const size_t n = CommandTable::Get().size();
+  const size_t n = CommandTable::Get().with_subcommands().size();
   for (auto& w : workers_) {
     for (size_t i = 0; i < n; ++i) {
       w->cmd_stats[i].calls = 0;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -81,8 +82,9 @@ class Server {
 
   // Config access (guarded by config_mu_).
   config::ServerConfig config();
-  // CONFIG SET: validates, stores and applies a runtime-mutable parameter.
-  Status SetConfig(std::string_view name, std::string_view value);
+  // CONFIG SET: validates, stores and applies runtime-mutable parameters,
+  // all or none. Errors are Redis's CONFIG SET texts (without "ERR ").
+  Status SetConfig(std::span<const std::pair<std::string_view, std::string_view>> changes);
   // Limits read on hot paths without the lock.
   int64_t max_bulk_bytes() const { return max_bulk_bytes_.load(std::memory_order_relaxed); }
   int64_t query_buffer_limit() const { return query_buffer_limit_.load(std::memory_order_relaxed); }

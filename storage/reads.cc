@@ -58,6 +58,15 @@ int BitAt(std::string_view s, int64_t bit) {
 
 }  // namespace
 
+std::optional<ValueType> LiveType(Keyspace& ks, std::string_view key, int64_t now_ms) {
+  KeyRef k = Keyspace::Ref(key);
+  auto lock = ks.LockKey(k);
+  std::string scratch;
+  auto r = ks.Read(k, now_ms, &scratch, /*touch=*/false);
+  if (!r.ok() || !*r || (*r)->expired(now_ms)) return std::nullopt;
+  return (*r)->type;
+}
+
 void Get(Keyspace& ks, std::string_view key, int64_t now_ms, resp::Writer& w) {
   WithString(ks, key, now_ms, w, [&](std::optional<std::string_view> v) {
     if (v) {

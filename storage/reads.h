@@ -18,6 +18,10 @@ namespace shoal::storage::reads {
 enum class RangeUnit : uint8_t { kByte, kBit };
 enum class TtlForm : uint8_t { kRelativeSec, kRelativeMs, kAbsoluteSec, kAbsoluteMs };
 
+// The type of a live key, or nullopt if it does not exist (or on a storage
+// error). For handlers that must decide between replies before proposing.
+std::optional<ValueType> LiveType(Keyspace& ks, std::string_view key, int64_t now_ms);
+
 void Get(Keyspace& ks, std::string_view key, int64_t now_ms, resp::Writer& w);
 void MGet(Keyspace& ks, std::span<const std::string_view> keys, int64_t now_ms, resp::Writer& w);
 void StrLen(Keyspace& ks, std::string_view key, int64_t now_ms, resp::Writer& w);

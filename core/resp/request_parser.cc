@@ -81,6 +81,9 @@ RequestParser::Outcome RequestParser::ParseMultibulk(std::string_view data) {
     if (!ParseHeaderNumber(data.substr(1, nl - 1), &n) || n > limits_.max_multibulk_len) {
       return Fail("Protocol error: invalid multibulk length");
     }
+    if (limits_.unauthenticated && n > kUnauthenticatedMaxArgs) {
+      return Fail("Protocol error: unauthenticated multibulk length");
+    }
     pos_ = nl + 2;
     if (n <= 0) {
       // "*0" and "*-1" are empty commands: consumed, nothing to run.
@@ -109,6 +112,9 @@ RequestParser::Outcome RequestParser::ParseMultibulk(std::string_view data) {
       if (!ParseHeaderNumber(data.substr(pos_ + 1, nl - pos_ - 1), &len) || len < 0 ||
           len > limits_.max_bulk_bytes) {
         return Fail("Protocol error: invalid bulk length");
+      }
+      if (limits_.unauthenticated && len > kUnauthenticatedMaxBulkBytes) {
+        return Fail("Protocol error: unauthenticated bulk length");
       }
       bulk_len_ = len;
       pos_ = nl + 2;

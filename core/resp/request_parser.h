@@ -26,7 +26,13 @@ struct ParserLimits {
   int64_t max_multibulk_len = 1024LL * 1024 * 1024;
   // Longest inline command line, and longest "*N" / "$N" header line.
   int64_t max_inline_bytes = 64 * 1024;
+  // A client that has not authenticated (when a password is required) may
+  // send only small requests, so it cannot make the server allocate much.
+  bool unauthenticated = false;
 };
+
+inline constexpr int64_t kUnauthenticatedMaxArgs = 10;
+inline constexpr int64_t kUnauthenticatedMaxBulkBytes = 16 * 1024;
 
 class RequestParser {
  public:
@@ -45,6 +51,7 @@ class RequestParser {
   int64_t bytes_wanted() const { return bytes_wanted_; }
 
   void Reset();
+  void set_limits(const ParserLimits& limits) { limits_ = limits; }
 
  private:
   Outcome ParseMultibulk(std::string_view data);

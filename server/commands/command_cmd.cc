@@ -1,4 +1,6 @@
 // COMMAND and its subcommands, generated from the command table.
+#include <algorithm>
+
 #include "core/strutil.h"
 #include "server/commands/command_docs.h"
 #include "server/commands/util.h"
@@ -49,10 +51,10 @@ void WriteInfo(resp::Writer& w, const CommandSpec& c) {
   auto cats = AclCategories(c);
   w.SetHeader(static_cast<int64_t>(cats.size()));
   for (auto& s : cats) w.Simple(s);
-  w.ArrayHeader(0);  // tips
+  w.SetHeader(0);  // tips
   if (c.first_key > 0) {
     // One key specification: keys from first_key to last_key by step.
-    w.ArrayHeader(1);
+    w.SetHeader(1);
     w.MapHeader(4);
     w.Bulk("flags");
     w.SetHeader(1);
@@ -80,7 +82,7 @@ void WriteInfo(resp::Writer& w, const CommandSpec& c) {
     w.Bulk("notes");
     w.Bulk("");
   } else {
-    w.ArrayHeader(0);
+    w.SetHeader(0);
   }
   w.ArrayHeader(static_cast<int64_t>(c.subcommands.size()));
   for (const auto& s : c.subcommands) WriteInfo(w, s);
@@ -179,7 +181,7 @@ void CommandCmd(CommandContext& ctx, Args a) {
       if (c) {
         WriteInfo(w, *c);
       } else {
-        w.NullArray();
+        w.Null();
       }
     }
     return;
@@ -201,15 +203,31 @@ void CommandCmd(CommandContext& ctx, Args a) {
     return;
   }
   if (Is(sub, "LIST")) {
-    std::optional<std::string_view> pattern;
-    if (a.size() == 5 && Is(a[2], "FILTERBY") && Is(a[3], "PATTERN")) {
-      pattern = a[4];
+    std::optional<std::string_view> pattern, category;
+    bool module = false;
+    if (a.size() == 5 && Is(a[2], "FILTERBY")) {
+      if (Is(a[3], "PATTERN")) {
+        pattern = a[4];
+      } else if (Is(a[3], "ACLCAT")) {
+        category = a[4];
+      } else if (Is(a[3], "MODULE")) {
+        module = true;  // shoal has no modules: nothing matches
+      } else {
+        return SyntaxError(ctx);
+      }
     } else if (a.size() != 2) {
       return SyntaxError(ctx);
     }
     std::vector<std::string_view> names;
-    for (const auto* c : table.all()) {
-      if (!pattern || GlobMatch(*pattern, c->name, true)) names.push_back(c->name);
+    for (const auto* c : table.with_subcommands()) {
+      if (module) break;
+      if (pattern && !GlobMatch(*pattern, c->name, true)) continue;
+      if (category) {
+        auto cats = AclCategories(*c);
+        std::string want = "@" + ToLower(*category);
+        if (std::find(cats.begin(), cats.end(), want) == cats.end()) continue;
+      }
+      names.push_back(c->name);
     }
     return w.BulkArray(names);
   }

@@ -29,19 +29,21 @@ void SelectCmd(CommandContext& ctx, Args a) {
   ctx.out.Ok();
 }
 
-// AUTH [username] password. Only the "default" user exists.
+// AUTH [username] password. Only the "default" user exists; without
+// requirepass it has no password and any password is accepted for it.
 bool TryAuth(CommandContext& ctx, std::string_view user, std::string_view pass) {
-  if (user != "default" || !ctx.server.CheckPassword(pass)) {
+  bool ok = user == "default" && (!ctx.server.auth_required() || ctx.server.CheckPassword(pass));
+  if (!ok) {
     ctx.Error("WRONGPASS invalid username-password pair or user is disabled.");
     return false;
   }
-  ctx.conn.authenticated = true;
+  ctx.conn.SetAuthenticated(true);
   return true;
 }
 
 void AuthCmd(CommandContext& ctx, Args a) {
   if (a.size() > 3) return SyntaxError(ctx);
-  if (!ctx.server.auth_required()) {
+  if (!ctx.server.auth_required() && a.size() == 2) {
     return ctx.Error(
         "ERR AUTH <password> called without any password configured for the default user. Are you "
         "sure your configuration is correct?");
@@ -56,7 +58,7 @@ void HelloCmd(CommandContext& ctx, Args a) {
   if (a.size() >= 2) {
     auto v = ParseInt64(a[1]);
     if (!v) return ctx.Error("ERR Protocol version is not an integer or out of range");
-    if (*v != 2 && *v != 3) return ctx.Error("NOPROTO sorry, this protocol version is not supported.");
+    if (*v != 2 && *v != 3) return ctx.Error("NOPROTO unsupported protocol version");
     proto = static_cast<resp::Protocol>(*v);
     i = 2;
   }
@@ -77,7 +79,7 @@ void HelloCmd(CommandContext& ctx, Args a) {
     }
   }
   if (auth && !TryAuth(ctx, user, pass)) return;
-  if (!ctx.conn.authenticated) {
+  if (!ctx.conn.authenticated()) {
     return ctx.Error(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
         "<proto> AUTH <user> <pass> option can be used to authenticate the client and select the "
@@ -114,7 +116,7 @@ void HelloCmd(CommandContext& ctx, Args a) {
 void ResetCmd(CommandContext& ctx, Args) {
   ctx.conn.SetProtocol(resp::Protocol::kResp2);
   ctx.conn.SetName("");
-  ctx.conn.authenticated = !ctx.server.auth_required();
+  ctx.conn.SetAuthenticated(!ctx.server.auth_required());
   ctx.out.Simple("RESET");
 }
 
@@ -185,6 +187,7 @@ void ClientKill(CommandContext& ctx, Args a) {
     } else if (Is(k, "LADDR")) {
       laddr = v;
     } else if (Is(k, "USER")) {
+      if (v != "default") return ctx.Error("ERR No such user '" + std::string(v) + "'");
       user = v;
     } else if (Is(k, "SKIPME")) {
       if (Is(v, "yes")) {

@@ -189,12 +189,13 @@ void KeyspaceSection(CommandContext& ctx, InfoWriter& w) {
 void CommandStatsSection(CommandContext& ctx, InfoWriter& w) {
   w.Section("Commandstats");
   const auto& table = CommandTable::Get();
-  for (size_t i = 0; i < table.size(); ++i) {
+  auto specs = table.with_subcommands();
+  for (size_t i = 0; i < specs.size(); ++i) {
     auto t = ctx.server.TotalsFor(i);
     if (t.calls == 0 && t.rejected == 0) continue;
     char per[32];
     std::snprintf(per, sizeof(per), "%.2f", t.calls ? static_cast<double>(t.usec) / t.calls : 0.0);
-    w.Field("cmdstat_" + std::string(table.all()[i]->name),
+    w.Field("cmdstat_" + std::string(specs[i]->name),
             "calls=" + std::to_string(t.calls) + ",usec=" + std::to_string(t.usec) +
                 ",usec_per_call=" + per + ",rejected_calls=" + std::to_string(t.rejected) +
                 ",failed_calls=" + std::to_string(t.failed));

@@ -36,7 +36,10 @@ void TimeCmd(CommandContext& ctx, Args) {
 }
 
 void ShutdownCmd(CommandContext& ctx, Args a) {
+  bool save = false, nosave = false;
   for (size_t i = 1; i < a.size(); ++i) {
+    save |= Is(a[i], "SAVE");
+    nosave |= Is(a[i], "NOSAVE");
     if (Is(a[i], "ABORT")) {
       if (a.size() != 2) return SyntaxError(ctx);
       return ctx.Error("ERR No shutdown in progress.");
@@ -45,6 +48,7 @@ void ShutdownCmd(CommandContext& ctx, Args a) {
       return SyntaxError(ctx);
     }
   }
+  if (save && nosave) return SyntaxError(ctx);
   spdlog::warn("SHUTDOWN requested by client {}", ctx.conn.id());
   // Every acknowledged write is already in the WAL; Run() syncs it last.
   ctx.server.Shutdown();
@@ -73,10 +77,10 @@ void ConfigSet(CommandContext& ctx, Args a) {
   if (a.size() < 4 || a.size() % 2 != 0) {
     return ctx.Error("ERR wrong number of arguments for 'config|set' command");
   }
-  for (size_t i = 2; i + 1 < a.size(); i += 2) {
-    auto s = ctx.server.SetConfig(a[i], a[i + 1]);
-    if (!s.ok()) return ctx.Error("ERR " + s.message());
-  }
+  std::vector<std::pair<std::string_view, std::string_view>> changes;
+  for (size_t i = 2; i + 1 < a.size(); i += 2) changes.emplace_back(a[i], a[i + 1]);
+  auto s = ctx.server.SetConfig(changes);
+  if (!s.ok()) return ctx.Error("ERR " + s.message());
   ctx.out.Ok();
 }
 

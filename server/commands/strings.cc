@@ -90,8 +90,17 @@ void GetExCmd(CommandContext& ctx, Args a) {
     op.flags = f::kPersist;
   } else if ((Is(o, "EX") || Is(o, "PX") || Is(o, "EXAT") || Is(o, "PXAT")) && a.size() == 4) {
     auto unit = (Is(o, "EX") || Is(o, "EXAT")) ? TimeUnit::kSeconds : TimeUnit::kMillis;
-    auto ms = ExpireArg(ctx, a[3], unit, Is(o, "EXAT") || Is(o, "PXAT"), true);
-    if (!ms) return;
+    std::string error;
+    auto ms = ParseExpire(a[3], unit, Is(o, "EXAT") || Is(o, "PXAT"), true, ctx.now_ms, "getex",
+                          &error);
+    if (!ms) {
+      // As in Redis, the key is looked up before the time is judged: a
+      // missing key answers nil, a wrong type WRONGTYPE.
+      auto type = storage::reads::LiveType(ctx.ks(), a[1], ctx.now_ms);
+      if (!type) return ctx.out.Null();
+      if (*type != storage::ValueType::kString) return ctx.Error(errors::kWrongType);
+      return ctx.Error(error);
+    }
     op.flags = f::kSetExpire;
     op.num = *ms;
   } else {

@@ -11,20 +11,32 @@ std::optional<int64_t> IntArg(CommandContext& ctx, std::string_view s) {
   return v;
 }
 
-std::optional<int64_t> ExpireArg(CommandContext& ctx, std::string_view s, TimeUnit unit,
-                                 bool absolute, bool positive_only) {
-  auto v = IntArg(ctx, s);
-  if (!v) return std::nullopt;
+std::optional<int64_t> ParseExpire(std::string_view s, TimeUnit unit, bool absolute,
+                                   bool positive_only, int64_t now_ms, std::string_view cmd,
+                                   std::string* error) {
+  auto v = ParseInt64(s);
+  if (!v) {
+    *error = errors::kNotInteger;
+    return std::nullopt;
+  }
   auto invalid = [&]() -> std::optional<int64_t> {
-    ctx.Error("ERR invalid expire time in '" + std::string(ctx.spec->name) + "' command");
+    *error = "ERR invalid expire time in '" + std::string(cmd) + "' command";
     return std::nullopt;
   };
   if (positive_only && *v <= 0) return invalid();
   int64_t ms = *v;
   if (unit == TimeUnit::kSeconds && __builtin_mul_overflow(*v, int64_t{1000}, &ms)) return invalid();
-  if (!absolute && __builtin_add_overflow(ms, ctx.now_ms, &ms)) return invalid();
+  if (!absolute && __builtin_add_overflow(ms, now_ms, &ms)) return invalid();
   // A time at or before 0 would read as "no expiry" in the record.
   if (ms <= 0) ms = 1;
+  return ms;
+}
+
+std::optional<int64_t> ExpireArg(CommandContext& ctx, std::string_view s, TimeUnit unit,
+                                 bool absolute, bool positive_only) {
+  std::string error;
+  auto ms = ParseExpire(s, unit, absolute, positive_only, ctx.now_ms, ctx.spec->name, &error);
+  if (!ms) ctx.Error(error);
   return ms;
 }
 

@@ -22,6 +22,11 @@ enum class TimeUnit { kSeconds, kMillis };
 std::optional<int64_t> ExpireArg(CommandContext& ctx, std::string_view s, TimeUnit unit,
                                  bool absolute, bool positive_only);
 
+// ExpireArg without the reply: the error text goes to *error instead.
+std::optional<int64_t> ParseExpire(std::string_view s, TimeUnit unit, bool absolute,
+                                   bool positive_only, int64_t now_ms, std::string_view cmd,
+                                   std::string* error);
+
 // "ERR syntax error".
 void SyntaxError(CommandContext& ctx);
 
