@@ -48,10 +48,7 @@ void Connection::SetAuthenticated(bool yes) {
   parser_.set_limits(limits);
 }
 
-void Connection::Start() {
-  in_.resize(kReadChunkBytes);
-  DoRead();
-}
+void Connection::Start() { DoRead(); }
 
 void Connection::Kill() {
   auto self = shared_from_this();
@@ -86,14 +83,15 @@ void Connection::SetProtocol(resp::Protocol p) {
 
 void Connection::DoRead() {
   if (closed_) return;
-  // Make room: at least one chunk, or what a large bulk still needs.
+  // Room for one chunk; for a large bulk in progress, the buffer doubles
+  // as its bytes arrive (memory follows data received, not data announced).
   size_t want = kReadChunkBytes;
   if (parser_.bytes_wanted() > 0) {
-    want = std::max(want, static_cast<size_t>(parser_.bytes_wanted()));
+    want = std::max(want, std::min(static_cast<size_t>(parser_.bytes_wanted()), in_.size()));
   }
-  if (in_.size() - used_ < want) in_.resize(used_ + want);
+  in_.Reserve(want);
   auto self = shared_from_this();
-  socket_.async_read_some(asio::buffer(in_.data() + used_, in_.size() - used_),
+  socket_.async_read_some(asio::buffer(in_.write_ptr(), in_.free_bytes()),
                           [self](const std::error_code& ec, size_t n) { self->OnRead(ec, n); });
 }
 
@@ -103,16 +101,24 @@ void Connection::OnRead(const std::error_code& ec, size_t n) {
     Close(ec == asio::error::eof ? "client closed" : "read error");
     return;
   }
-  used_ += n;
+  in_.Commit(n);
   server_.stats().net_input_bytes.fetch_add(n, std::memory_order_relaxed);
+  // As in Redis, the limit applies to what is buffered, checked before any
+  // of it runs: a single argument over the limit closes the connection.
+  if (static_cast<int64_t>(in_.size()) > server_.query_buffer_limit()) {
+    spdlog::warn("closing client {}: query buffer of {} bytes over client-query-buffer-limit",
+                 id_, in_.size());
+    Close("query buffer limit");
+    return;
+  }
   ProcessInput();
 }
 
 void Connection::ProcessInput() {
   now_ms_ = server_.clock().NowMs();
   size_t pos = 0;
-  while (pos < used_ && !close_after_write_ && !closed_) {
-    auto r = parser_.Parse(std::string_view(in_.data() + pos, used_ - pos));
+  while (pos < in_.size() && !close_after_write_ && !closed_) {
+    auto r = parser_.Parse(in_.unread(pos));
     if (r == resp::RequestParser::Outcome::kNeedMore) break;
     if (r == resp::RequestParser::Outcome::kError) {
       writer_.Error("ERR " + parser_.error());
@@ -120,7 +126,7 @@ void Connection::ProcessInput() {
       spdlog::info("client {} protocol error: {}", id_, parser_.error());
       parser_.Reset();
       close_after_write_ = true;
-      pos = used_;
+      pos = in_.size();
       break;
     }
     pos += parser_.consumed();
@@ -129,21 +135,9 @@ void Connection::ProcessInput() {
   }
   if (closed_) return;
   // Keep the unparsed tail at the front of the buffer.
-  if (pos > 0) {
-    if (pos < used_) std::memmove(in_.data(), in_.data() + pos, used_ - pos);
-    used_ -= pos;
-  }
-  if (static_cast<int64_t>(used_) > server_.query_buffer_limit()) {
-    spdlog::warn("closing client {}: query buffer of {} bytes over client-query-buffer-limit",
-                 id_, used_);
-    Close("query buffer limit");
-    return;
-  }
-  // Shrink an idle buffer that grew for a large value.
-  if (used_ == 0 && in_.size() > 4 * kReadChunkBytes) {
-    in_.resize(kReadChunkBytes);
-    in_.shrink_to_fit();
-  }
+  if (pos > 0) in_.Consume(pos);
+  // Release a buffer that grew for a large value.
+  in_.ShrinkIfEmpty(4 * kReadChunkBytes);
   FinishBatch();
 }
 

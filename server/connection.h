@@ -17,6 +17,7 @@
 #include "core/resp/request_parser.h"
 #include "core/resp/writer.h"
 #include "server/command.h"
+#include "server/input_buffer.h"
 #include "storage/keyspace.h"
 #include "storage/op.h"
 
@@ -75,8 +76,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::ip::tcp::socket socket_;
   uint64_t id_;
   resp::RequestParser parser_;
-  std::vector<char> in_;  // [0, used_) holds received, unparsed bytes
-  size_t used_ = 0;
+  InputBuffer in_;
   std::string out_;
   resp::Writer writer_;
   bool authenticated_ = false;
