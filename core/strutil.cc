@@ -57,7 +57,9 @@ std::optional<double> ParseDouble(std::string_view s) {
   errno = 0;
   double v = std::strtod(buf.c_str(), &end);
   if (end != buf.c_str() + buf.size() || std::isnan(v)) return std::nullopt;
-  if (errno == ERANGE && !std::isinf(v) && v != 0) return std::nullopt;
+  // Like Redis: overflow (to inf) and underflow (to 0) are errors; the
+  // literal "inf" and subnormal results are fine.
+  if (errno == ERANGE && (std::isinf(v) || v == 0)) return std::nullopt;
   return v;
 }
 
@@ -87,68 +89,76 @@ char Fold(char c, bool nocase) {
   return nocase ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : c;
 }
 
-bool Match(const char* p, const char* pend, const char* s, const char* send, bool nocase,
-           int depth) {
-  // Depth bound: patterns like "*a*a*a*..." must not recurse without limit.
-  if (depth > 1000) return false;
-  while (p < pend) {
-    switch (*p) {
-      case '*': {
-        while (p + 1 < pend && p[1] == '*') ++p;
-        if (p + 1 == pend) return true;
-        for (const char* t = s; t <= send; ++t) {
-          if (Match(p + 1, pend, t, send, nocase, depth + 1)) return true;
-        }
-        return false;
-      }
-      case '?':
-        if (s == send) return false;
-        ++s;
-        break;
-      case '[': {
-        if (s == send) return false;
+// Matches one pattern element (not '*') at *p against c; advances *p past
+// the element. A '[' class with no closing ']' runs to the pattern's end.
+bool MatchOne(const char** pp, const char* pend, char c, bool nocase) {
+  const char* p = *pp;
+  bool matched = false;
+  if (*p == '?') {
+    matched = true;
+    ++p;
+  } else if (*p == '[') {
+    ++p;
+    bool negate = p < pend && *p == '^';
+    if (negate) ++p;
+    while (p < pend && *p != ']') {
+      if (*p == '\\' && p + 1 < pend) {
         ++p;
-        bool negate = p < pend && *p == '^';
-        if (negate) ++p;
-        bool matched = false;
-        while (p < pend && *p != ']') {
-          if (*p == '\\' && p + 1 < pend) {
-            ++p;
-            if (Fold(*p, nocase) == Fold(*s, nocase)) matched = true;
-          } else if (p + 2 < pend && p[1] == '-' && p[2] != ']') {
-            char lo = Fold(p[0], nocase), hi = Fold(p[2], nocase), c = Fold(*s, nocase);
-            if (lo > hi) std::swap(lo, hi);
-            if (c >= lo && c <= hi) matched = true;
-            p += 2;
-          } else if (Fold(*p, nocase) == Fold(*s, nocase)) {
-            matched = true;
-          }
-          ++p;
-        }
-        if (negate) matched = !matched;
-        if (!matched) return false;
-        ++s;
-        break;
+        if (Fold(*p, nocase) == Fold(c, nocase)) matched = true;
+      } else if (p + 2 < pend && p[1] == '-' && p[2] != ']') {
+        char lo = Fold(p[0], nocase), hi = Fold(p[2], nocase), f = Fold(c, nocase);
+        if (lo > hi) std::swap(lo, hi);
+        if (f >= lo && f <= hi) matched = true;
+        p += 2;
+      } else if (Fold(*p, nocase) == Fold(c, nocase)) {
+        matched = true;
       }
-      case '\\':
-        if (p + 1 < pend) ++p;
-        [[fallthrough]];
-      default:
-        if (s == send || Fold(*p, nocase) != Fold(*s, nocase)) return false;
-        ++s;
-        break;
+      ++p;
     }
-    // A '[' class with no closing ']' ends at the pattern's end.
-    if (p < pend) ++p;
+    if (p < pend) ++p;  // the closing ']'
+    if (negate) matched = !matched;
+  } else {
+    if (*p == '\\' && p + 1 < pend) ++p;
+    matched = Fold(*p, nocase) == Fold(c, nocase);
+    ++p;
   }
-  return s == send;
+  *pp = p;
+  return matched;
+}
+
+// Iterative glob with one backtrack point (the last '*'): O(len(pattern) *
+// len(string)) at worst, so no pattern can make KEYS or SCAN run away.
+bool Match(const char* p, const char* pend, const char* s, const char* send, bool nocase) {
+  const char* star_p = nullptr;  // just after the last '*' seen
+  const char* star_s = nullptr;  // where that '*' currently stops
+  while (s < send) {
+    if (p < pend && *p == '*') {
+      while (p < pend && *p == '*') ++p;
+      if (p == pend) return true;
+      star_p = p;
+      star_s = s;
+      continue;
+    }
+    const char* next = p;
+    if (p < pend && MatchOne(&next, pend, *s, nocase)) {
+      p = next;
+      ++s;
+      continue;
+    }
+    if (star_p == nullptr) return false;
+    // Let the last '*' swallow one more character and retry from there.
+    p = star_p;
+    s = ++star_s;
+  }
+  while (p < pend && *p == '*') ++p;
+  return p == pend;
 }
 
 }  // namespace
 
 bool GlobMatch(std::string_view pattern, std::string_view str, bool nocase) {
   return Match(pattern.data(), pattern.data() + pattern.size(), str.data(),
-               str.data() + str.size(), nocase, 0);
+               str.data() + str.size(), nocase);
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {

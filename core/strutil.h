@@ -18,7 +18,8 @@ std::optional<int64_t> ParseInt64(std::string_view s);
 inline std::optional<int64_t> ParseIntArg(std::string_view s) { return ParseInt64(s); }
 
 // A long double as Redis parses INCRBYFLOAT operands and stored values: no
-// leading/trailing space, finite, not NaN.
+// leading/trailing space, not NaN, no overflow ("inf" itself is accepted;
+// INCRBYFLOAT rejects an infinite result).
 std::optional<long double> ParseLongDouble(std::string_view s);
 
 // A double as Redis parses score-like arguments ("inf", "-inf", "+inf"
@@ -28,7 +29,8 @@ std::optional<double> ParseDouble(std::string_view s);
 // INCRBYFLOAT's output form: fixed-point, trailing zeros removed.
 std::string FormatLongDoubleHuman(long double v);
 
-// Shortest round-trippable form ("%.17g"), "inf"/"-inf" for infinities.
+// A round-trippable form ("%.17g", as Redis 7.0 replies doubles), and
+// "inf"/"-inf" for infinities.
 std::string FormatDouble(double v);
 
 // Redis-style glob: * ? [abc] [^a-z] and \ escapes. nocase folds ASCII case.

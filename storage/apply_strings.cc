@@ -141,7 +141,8 @@ void ApplySetRange(ApplyCtx& c) {
   int64_t cur_len = old.live ? static_cast<int64_t>(old.rec->value.size()) : 0;
   // An empty patch changes nothing and does not create the key.
   if (patch.empty()) return c.reply.Integer(cur_len);
-  if (offset + static_cast<int64_t>(patch.size()) > c.options.max_string_bytes) {
+  // Compared without adding: offset + size could overflow.
+  if (offset < 0 || offset > c.options.max_string_bytes - static_cast<int64_t>(patch.size())) {
     return c.reply.Error(errors::kStringTooLong);
   }
   std::string value;

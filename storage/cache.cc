@@ -33,6 +33,8 @@ namespace {
 constexpr uint8_t kLfuInit = 5;
 constexpr size_t kMallocOverhead = 16;
 constexpr size_t kMaxSample = 64;
+// Entries looked at when pinned ones crowd the LRU end.
+constexpr size_t kMaxWalk = 4096;
 
 uint64_t NextRandom(uint64_t* s) {
   *s ^= *s << 13;
@@ -186,9 +188,11 @@ CacheShard::Entry* CacheShard::PickVictim(int64_t now_ms) {
   const bool by_lfu = IsLfu(policy);
   Entry* best = nullptr;
   Entry* lru = nullptr;
-  size_t seen = 0;
-  for (Entry* e = tail_; e && seen < kMaxSample; e = e->prev, ++seen) {
+  size_t seen = 0, walked = 0;
+  // The sample counts unpinned entries only; the walk itself is bounded.
+  for (Entry* e = tail_; e && seen < kMaxSample && walked < kMaxWalk; e = e->prev, ++walked) {
     if (Pinned(e)) continue;
+    ++seen;
     if (!lru) lru = e;
     // Tombstones that reached RocksDB are the cheapest thing to drop.
     if (e->tombstone) return e;
@@ -258,6 +262,7 @@ bool CacheShard::Put(std::string_view key, uint64_t hash, ValueType type, int64_
 }
 
 void CacheShard::PutTombstone(std::string_view key, uint64_t hash, int64_t now_ms, uint64_t gen) {
+  CHECK(gen > 0);  // a tombstone is always a pending deletion
   (void)Put(key, hash, ValueType::kString, 0, {}, now_ms, gen);
   Find(key, hash)->tombstone = true;
 }

@@ -169,9 +169,17 @@ void Keyspace::ClearCache() {
 }
 
 namespace {
-// The newest generation this thread appended to; FlushPending flushes up
-// to it. Each connection's commands and its flush run on one thread.
-thread_local uint64_t t_last_gen = 0;
+// Per keyspace, the newest generation this thread appended to;
+// FlushPending flushes up to it. A connection's commands and its flush run
+// on one thread. Usually one keyspace per process; tests open several.
+thread_local std::vector<std::pair<const Keyspace*, uint64_t>> t_last_gen;
+
+uint64_t& LastGen(const Keyspace* ks) {
+  for (auto& [owner, gen] : t_last_gen) {
+    if (owner == ks) return gen;
+  }
+  return t_last_gen.emplace_back(ks, 0).second;
+}
 }  // namespace
 
 void WriteTxn::Put(const KeyRef& key, ValueType type, int64_t expire_at_ms,
@@ -192,9 +200,12 @@ Status WriteTxn::Commit(int64_t now_ms) {
   }
   if (delete_all_) {
     // Everything pending goes first, so the range deletion lands after it.
-    t_last_gen = UINT64_MAX;
-    auto s = ks_->FlushPending();
-    t_last_gen = 0;
+    uint64_t open = 0;
+    {
+      std::lock_guard<std::mutex> g(ks_->pending_mu_);
+      open = ks_->open_gen_;
+    }
+    auto s = ks_->FlushUpTo(open);
     if (!s.ok()) return s;
     s = ks_->engine_->DeleteAll();
     if (!s.ok()) return s;
@@ -244,13 +255,14 @@ Status WriteTxn::Commit(int64_t now_ms) {
       }
     }
   }
-  if (gen > t_last_gen) t_last_gen = gen;
+  uint64_t& last = LastGen(ks_);
+  if (gen > last) last = gen;
   ks_->key_count_.fetch_add(key_delta_, std::memory_order_relaxed);
   ks_->expires_count_.fetch_add(expires_delta, std::memory_order_relaxed);
   return Status::Ok();
 }
 
-Status Keyspace::FlushPending() { return FlushUpTo(t_last_gen); }
+Status Keyspace::FlushPending() { return FlushUpTo(LastGen(this)); }
 
 Status Keyspace::FlushUpTo(uint64_t want) {
   auto& durable = cache_settings_.durable_gen;

@@ -252,7 +252,17 @@ void Object(Keyspace& ks, ObjectField field, std::string_view key, int64_t now_m
   }
 }
 
+// Iterator-based reads see RocksDB only: first make this thread's own
+// writes (earlier commands of the same pipeline) land there.
+bool FlushOwnWrites(Keyspace& ks, resp::Writer& w) {
+  auto s = ks.FlushPending();
+  if (s.ok()) return true;
+  w.Error(std::string(errors::kStoragePrefix) + s.message());
+  return false;
+}
+
 void Scan(Keyspace& ks, const ScanArgs& args, int64_t now_ms, resp::Writer& w) {
+  if (!FlushOwnWrites(ks, w)) return;
   std::vector<std::string> found;
   uint64_t next = 0;
   if (args.cursor < kSlotCount) {
@@ -289,6 +299,7 @@ void Scan(Keyspace& ks, const ScanArgs& args, int64_t now_ms, resp::Writer& w) {
 }
 
 void Keys(Keyspace& ks, std::string_view pattern, int64_t now_ms, resp::Writer& w) {
+  if (!FlushOwnWrites(ks, w)) return;
   std::vector<std::string> found;
   auto it = ks.engine()->NewIterator(Cf::kMeta);
   bool all = pattern == "*";
@@ -308,6 +319,7 @@ void Keys(Keyspace& ks, std::string_view pattern, int64_t now_ms, resp::Writer& 
 
 void RandomKey(Keyspace& ks, uint64_t seed, int64_t now_ms, resp::Writer& w) {
   if (ks.key_count() <= 0) return w.Null();
+  if (!FlushOwnWrites(ks, w)) return;
   auto it = ks.engine()->NewIterator(Cf::kMeta);
   // Start at a random slot and take the first live key at or after it,
   // wrapping around; bounded so a keyspace of expired keys ends quickly.

@@ -94,6 +94,9 @@ ReplyParser::Outcome ParseAt(std::string_view d, size_t* pos, Value* out, int de
         out->type = Value::Type::kNull;
         break;
       }
+      // No real reply has this many elements; refusing it also keeps the
+      // doubling below from overflowing.
+      if (n > (int64_t{1} << 32)) return O::kError;
       int64_t count = (t == '%' || t == '|') ? n * 2 : n;
       out->type = t == '*'   ? Value::Type::kArray
                   : t == '~' ? Value::Type::kSet
@@ -109,6 +112,7 @@ ReplyParser::Outcome ParseAt(std::string_view d, size_t* pos, Value* out, int de
       if (t == '|') {
         // An attribute precedes the real reply; skip it.
         *pos = next;
+        out->elements.clear();
         return ParseAt(d, pos, out, depth + 1);
       }
       break;

@@ -18,7 +18,11 @@ void Writer::Header(char prefix, int64_t n) {
 
 void Writer::Simple(std::string_view s) {
   out_->push_back('+');
+  size_t start = out_->size();
   out_->append(s);
+  for (size_t i = start; i < out_->size(); ++i) {
+    if ((*out_)[i] == '\r' || (*out_)[i] == '\n') (*out_)[i] = ' ';
+  }
   out_->append("\r\n");
 }
 
@@ -90,7 +94,9 @@ void Writer::BigNumber(std::string_view digits) {
 void Writer::Verbatim(std::string_view format, std::string_view s) {
   if (resp3()) {
     Header('=', static_cast<int64_t>(s.size() + 4));
-    out_->append(format.substr(0, 3));
+    std::string fmt(format.substr(0, 3));
+    fmt.resize(3, ' ');
+    out_->append(fmt);
     out_->push_back(':');
     out_->append(s);
     out_->append("\r\n");

@@ -171,7 +171,7 @@ void SetRangeCmd(CommandContext& ctx, Args a) {
   auto offset = IntArg(ctx, a[2]);
   if (!offset) return;
   if (*offset < 0) return ctx.Error(errors::kOffsetRange);
-  if (*offset + static_cast<int64_t>(a[3].size()) > ctx.server.max_bulk_bytes()) {
+  if (*offset > ctx.server.max_bulk_bytes() - static_cast<int64_t>(a[3].size())) {
     return ctx.Error(errors::kStringTooLong);
   }
   ProposeKeyValue(ctx, OpCode::kSetRange, a[1], a[3], 0, *offset);
