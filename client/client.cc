@@ -104,7 +104,8 @@ Result<resp::Value> Client::Command(const std::vector<std::string>& args) {
   return ReadReply();
 }
 
-Result<std::vector<resp::Value>> Client::Pipeline(const std::vector<std::vector<std::string>>& cmds) {
+Result<std::vector<resp::Value>> Client::Pipeline(
+    const std::vector<std::vector<std::string>>& cmds) {
   std::string out;
   for (const auto& c : cmds) out += Encode(c);
   auto s = SendRaw(out);

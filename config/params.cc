@@ -29,8 +29,8 @@ std::vector<Param> BuildParams() {
       /*allow_empty=*/false)));
   t.push_back(Immutable(IntParam("port", "TCP port to listen on (0 = any free port)",
                                  &ServerConfig::port, 0, 65535)));
-  t.push_back(Immutable(
-      IntParam("threads", "worker threads (0 = cores - 1, at least 1)", &ServerConfig::threads, 0, 256)));
+  t.push_back(Immutable(IntParam("threads", "worker threads (0 = cores - 1, at least 1)",
+                                 &ServerConfig::threads, 0, 256)));
   t.push_back(IntParam("maxclients", "maximum number of connected clients",
                        &ServerConfig::maxclients, 1, kInt64Max));
   t.push_back(IntParam("timeout", "close a client idle for this many seconds (0 = never)",

@@ -7,9 +7,9 @@ namespace shoal::internal {
 [[noreturn]] void CheckFailed(const char* file, int line, const char* expr);
 }  // namespace shoal::internal
 
-#define CHECK(cond)                                               \
-  do {                                                            \
-    if (__builtin_expect(!(cond), 0)) {                           \
+#define CHECK(cond)                                              \
+  do {                                                           \
+    if (__builtin_expect(!(cond), 0)) {                          \
       ::shoal::internal::CheckFailed(__FILE__, __LINE__, #cond); \
-    }                                                             \
+    }                                                            \
   } while (0)

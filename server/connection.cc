@@ -106,8 +106,8 @@ void Connection::OnRead(const std::error_code& ec, size_t n) {
   // As in Redis, the limit applies to what is buffered, checked before any
   // of it runs: a single argument over the limit closes the connection.
   if (static_cast<int64_t>(in_.size()) > server_.query_buffer_limit()) {
-    spdlog::warn("closing client {}: query buffer of {} bytes over client-query-buffer-limit",
-                 id_, in_.size());
+    spdlog::warn("closing client {}: query buffer of {} bytes over client-query-buffer-limit", id_,
+                 in_.size());
     Close("query buffer limit");
     return;
   }

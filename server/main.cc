@@ -67,10 +67,11 @@ int main(int argc, char** argv) {
   if (!cfg.pidfile.empty()) {
     std::ofstream(cfg.pidfile) << getpid() << "\n";
   }
-  spdlog::info("shoal-server {} started: port {}, dir {}, {} worker threads, appendfsync {}, "
-               "maxmemory {} ({}), {} keys",
-               config::kVersion, server.port(), cfg.dir, server.workers().size(), cfg.appendfsync,
-               cfg.maxmemory_bytes, cfg.maxmemory_policy, (*ks)->key_count());
+  spdlog::info(
+      "shoal-server {} started: port {}, dir {}, {} worker threads, appendfsync {}, "
+      "maxmemory {} ({}), {} keys",
+      config::kVersion, server.port(), cfg.dir, server.workers().size(), cfg.appendfsync,
+      cfg.maxmemory_bytes, cfg.maxmemory_policy, (*ks)->key_count());
   spdlog::info("ready to accept connections on {}:{}", cfg.bind, server.port());
   server.Run();
   if (!cfg.pidfile.empty()) std::remove(cfg.pidfile.c_str());

@@ -151,8 +151,8 @@ void Server::Accept() {
       if (static_cast<int64_t>(client_count()) >= maxclients) {
         stats_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
         std::error_code wec;
-        asio::write(socket, asio::buffer(std::string_view("-ERR max number of clients reached\r\n")),
-                    wec);
+        asio::write(socket,
+                    asio::buffer(std::string_view("-ERR max number of clients reached\r\n")), wec);
         socket.close(wec);
       } else {
         std::error_code kec;
@@ -218,7 +218,8 @@ void Server::Cron() {
   if (now - last_ops_time_ms_ >= 1000) {
     uint64_t total = stats_.commands_processed.load(std::memory_order_relaxed);
     uint64_t elapsed = static_cast<uint64_t>(now - last_ops_time_ms_);
-    stats_.ops_last_second = last_ops_time_ms_ == 0 ? 0 : (total - last_ops_count_) * 1000 / elapsed;
+    stats_.ops_last_second =
+        last_ops_time_ms_ == 0 ? 0 : (total - last_ops_count_) * 1000 / elapsed;
     last_ops_count_ = total;
     last_ops_time_ms_ = now;
   }

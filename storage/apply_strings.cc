@@ -46,8 +46,10 @@ void ApplyMSet(ApplyCtx& c, bool nx) {
   std::unordered_map<std::string_view, size_t> last;
   std::vector<KeyRef> refs;
   for (size_t i = 0; i + 1 < args.size(); i += 2) {
-    if (last.emplace(args[i], i).second) refs.push_back(Keyspace::Ref(args[i]));
-    else last[args[i]] = i;
+    if (last.emplace(args[i], i).second)
+      refs.push_back(Keyspace::Ref(args[i]));
+    else
+      last[args[i]] = i;
   }
   auto lock = c.ks.LockKeys(refs);
   std::vector<Loaded> olds(refs.size());

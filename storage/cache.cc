@@ -32,6 +32,7 @@ namespace {
 
 constexpr uint8_t kLfuInit = 5;
 constexpr size_t kMallocOverhead = 16;
+constexpr size_t kBucketSlotBytes = sizeof(void*);
 constexpr size_t kMaxSample = 64;
 // Entries looked at when pinned ones crowd the LRU end.
 constexpr size_t kMaxWalk = 4096;
@@ -47,14 +48,22 @@ uint64_t NextRandom(uint64_t* s) {
 
 const char* EvictionPolicyName(EvictionPolicy p) {
   switch (p) {
-    case EvictionPolicy::kNoEviction: return "noeviction";
-    case EvictionPolicy::kAllKeysLru: return "allkeys-lru";
-    case EvictionPolicy::kAllKeysLfu: return "allkeys-lfu";
-    case EvictionPolicy::kAllKeysRandom: return "allkeys-random";
-    case EvictionPolicy::kVolatileLru: return "volatile-lru";
-    case EvictionPolicy::kVolatileLfu: return "volatile-lfu";
-    case EvictionPolicy::kVolatileRandom: return "volatile-random";
-    case EvictionPolicy::kVolatileTtl: return "volatile-ttl";
+    case EvictionPolicy::kNoEviction:
+      return "noeviction";
+    case EvictionPolicy::kAllKeysLru:
+      return "allkeys-lru";
+    case EvictionPolicy::kAllKeysLfu:
+      return "allkeys-lfu";
+    case EvictionPolicy::kAllKeysRandom:
+      return "allkeys-random";
+    case EvictionPolicy::kVolatileLru:
+      return "volatile-lru";
+    case EvictionPolicy::kVolatileLfu:
+      return "volatile-lfu";
+    case EvictionPolicy::kVolatileRandom:
+      return "volatile-random";
+    case EvictionPolicy::kVolatileTtl:
+      return "volatile-ttl";
   }
   return "noeviction";
 }
@@ -72,7 +81,8 @@ CacheShard::CacheShard(CacheSettings* settings) : settings_(settings), buckets_(
 CacheShard::~CacheShard() { Clear(); }
 
 size_t CacheShard::Charge(size_t key_len, size_t val_len) {
-  return sizeof(Entry) + key_len + val_len + kMallocOverhead + sizeof(Entry*);
+  // Plus about one hash bucket slot per entry (the table doubles at 1.0).
+  return sizeof(Entry) + key_len + val_len + kMallocOverhead + kBucketSlotBytes;
 }
 
 CacheShard::Entry* CacheShard::Find(std::string_view key, uint64_t hash) const {
@@ -91,8 +101,14 @@ void CacheShard::PushFront(Entry* e) {
 }
 
 void CacheShard::RemoveFromList(Entry* e) {
-  if (e->prev) e->prev->next = e->next; else head_ = e->next;
-  if (e->next) e->next->prev = e->prev; else tail_ = e->prev;
+  if (e->prev)
+    e->prev->next = e->next;
+  else
+    head_ = e->next;
+  if (e->next)
+    e->next->prev = e->prev;
+  else
+    tail_ = e->prev;
   e->prev = e->next = nullptr;
 }
 
@@ -181,10 +197,9 @@ CacheShard::Entry* CacheShard::PickVictim(int64_t now_ms) {
   // noeviction and the volatile-* policies with no volatile candidate fall
   // back to LRU: leaving the cache deletes nothing, so the cache always
   // keeps within its bound (docs/adr/002-cache-and-group-commit.md).
-  const bool volatile_only = policy == EvictionPolicy::kVolatileLru ||
-                             policy == EvictionPolicy::kVolatileLfu ||
-                             policy == EvictionPolicy::kVolatileRandom ||
-                             policy == EvictionPolicy::kVolatileTtl;
+  const bool volatile_only =
+      policy == EvictionPolicy::kVolatileLru || policy == EvictionPolicy::kVolatileLfu ||
+      policy == EvictionPolicy::kVolatileRandom || policy == EvictionPolicy::kVolatileTtl;
   const bool by_lfu = IsLfu(policy);
   Entry* best = nullptr;
   Entry* lru = nullptr;

@@ -64,7 +64,8 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   }
   rocksdb::DB* raw = nullptr;
   auto s = rocksdb::DB::Open(db_opts, options.dir, cfs, &e->handles_, &raw);
-  if (!s.ok()) return Status::IoError("cannot open RocksDB at " + options.dir + ": " + s.ToString());
+  if (!s.ok())
+    return Status::IoError("cannot open RocksDB at " + options.dir + ": " + s.ToString());
   e->db_.reset(raw);
   return e;
 }
@@ -80,7 +81,8 @@ Engine::~Engine() {
 }
 
 Status Engine::Get(Cf c, std::string_view key, std::string* value) {
-  return FromRocks(db_->Get(rocksdb::ReadOptions(), cf(c), rocksdb::Slice(key.data(), key.size()), value));
+  return FromRocks(
+      db_->Get(rocksdb::ReadOptions(), cf(c), rocksdb::Slice(key.data(), key.size()), value));
 }
 
 Status Engine::Write(rocksdb::WriteBatch* batch) {
@@ -90,7 +92,9 @@ Status Engine::Write(rocksdb::WriteBatch* batch) {
   return FromRocks(db_->Write(wo, batch));
 }
 
-Status Engine::FlushWal() { return FromRocks(db_->FlushWAL(options_.fsync == FsyncPolicy::kAlways)); }
+Status Engine::FlushWal() {
+  return FromRocks(db_->FlushWAL(options_.fsync == FsyncPolicy::kAlways));
+}
 
 Status Engine::SyncWal() {
   dirty_.store(false, std::memory_order_relaxed);

@@ -6,12 +6,18 @@ namespace shoal::storage {
 
 const char* TypeName(ValueType t) {
   switch (t) {
-    case ValueType::kString: return "string";
-    case ValueType::kHash: return "hash";
-    case ValueType::kList: return "list";
-    case ValueType::kSet: return "set";
-    case ValueType::kZset: return "zset";
-    case ValueType::kStream: return "stream";
+    case ValueType::kString:
+      return "string";
+    case ValueType::kHash:
+      return "hash";
+    case ValueType::kList:
+      return "list";
+    case ValueType::kSet:
+      return "set";
+    case ValueType::kZset:
+      return "zset";
+    case ValueType::kStream:
+      return "stream";
   }
   return "none";
 }

@@ -71,7 +71,7 @@ Keyspace::Lock Keyspace::LockAll() {
 }
 
 Result<std::optional<Record>> Keyspace::Read(const KeyRef& key, int64_t now_ms,
-                                              std::string* scratch, bool touch) {
+                                             std::string* scratch, bool touch) {
   CacheShard& cache = *stripes_[key.stripe].cache;
   auto hit = touch ? cache.Get(key.key, key.hash, now_ms) : cache.Peek(key.key, key.hash);
   if (hit) {
@@ -182,8 +182,8 @@ uint64_t& LastGen(const Keyspace* ks) {
 }
 }  // namespace
 
-void WriteTxn::Put(const KeyRef& key, ValueType type, int64_t expire_at_ms,
-                   std::string_view value, const Record* old) {
+void WriteTxn::Put(const KeyRef& key, ValueType type, int64_t expire_at_ms, std::string_view value,
+                   const Record* old) {
   if (!old) ++key_delta_;
   changes_.push_back(Change{key, false, type, expire_at_ms, old ? old->expire_at_ms : 0,
                             EncodeMetaValue(type, expire_at_ms, value)});

@@ -67,6 +67,7 @@ class Keyspace {
     Lock() = default;
     Lock(Lock&&) = default;
     Lock& operator=(Lock&&) = default;
+
    private:
     friend class Keyspace;
     std::vector<std::unique_lock<std::mutex>> locks_;
@@ -109,7 +110,9 @@ class Keyspace {
   uint64_t cache_misses() const { return misses_.load(std::memory_order_relaxed); }
   uint64_t keyspace_hits() const { return ks_hits_.load(std::memory_order_relaxed); }
   uint64_t keyspace_misses() const { return ks_misses_.load(std::memory_order_relaxed); }
-  void CountLookup(bool hit) { (hit ? ks_hits_ : ks_misses_).fetch_add(1, std::memory_order_relaxed); }
+  void CountLookup(bool hit) {
+    (hit ? ks_hits_ : ks_misses_).fetch_add(1, std::memory_order_relaxed);
+  }
   void ResetStats();
 
   // Drops all cached records (FLUSHALL). Caller holds LockAll.
@@ -144,7 +147,7 @@ class Keyspace {
 
   Status FlushUpTo(uint64_t gen);
   void OnFlushFailure(const Status& s);
-  std::mutex flush_mu_;    // one flusher at a time, so batches land in order
+  std::mutex flush_mu_;  // one flusher at a time, so batches land in order
   // The pending group: [cf:1][rocksdb key] -> value to put, or nullopt to
   // delete. A key written twice in one group is written once: the group is
   // one atomic RocksDB batch, so only its final state matters.

@@ -5,7 +5,9 @@
 namespace shoal::storage {
 namespace {
 
-uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
 int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
 }  // namespace
@@ -27,10 +29,12 @@ std::string EncodeOp(const Op& op) {
 
 Result<Op> DecodeOp(std::string_view data) {
   if (data.size() < 2) return Status::Corruption("op: too short");
-  if (static_cast<uint8_t>(data[0]) != kOpFormatV1) return Status::Corruption("op: unknown version");
+  if (static_cast<uint8_t>(data[0]) != kOpFormatV1)
+    return Status::Corruption("op: unknown version");
   Op op;
   auto code = static_cast<uint8_t>(data[1]);
-  if (code < static_cast<uint8_t>(OpCode::kSet) || code > static_cast<uint8_t>(OpCode::kExpireIfDue)) {
+  if (code < static_cast<uint8_t>(OpCode::kSet) ||
+      code > static_cast<uint8_t>(OpCode::kExpireIfDue)) {
     return Status::Corruption("op: unknown code");
   }
   op.code = static_cast<OpCode>(code);
@@ -39,7 +43,8 @@ Result<Op> DecodeOp(std::string_view data) {
   auto now = GetVarint64(&data);
   auto num = GetVarint64(&data);
   auto argc = GetVarint64(&data);
-  if (!flags || !now || !num || !argc || *flags > UINT32_MAX) return Status::Corruption("op: bad header");
+  if (!flags || !now || !num || !argc || *flags > UINT32_MAX)
+    return Status::Corruption("op: bad header");
   op.flags = static_cast<uint32_t>(*flags);
   op.now_ms = UnZigZag(*now);
   op.num = UnZigZag(*num);

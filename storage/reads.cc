@@ -30,8 +30,7 @@ bool Lookup(Keyspace& ks, const KeyRef& k, int64_t now_ms, std::string* scratch,
 
 // A string's live value under its stripe lock; replies WRONGTYPE/errors.
 template <typename Fn>
-void WithString(Keyspace& ks, std::string_view key, int64_t now_ms, resp::Writer& w,
-                Fn&& fn) {
+void WithString(Keyspace& ks, std::string_view key, int64_t now_ms, resp::Writer& w, Fn&& fn) {
   KeyRef k = Keyspace::Ref(key);
   auto lock = ks.LockKey(k);
   std::string scratch;
@@ -238,13 +237,15 @@ void Object(Keyspace& ks, ObjectField field, std::string_view key, int64_t now_m
       if (IsLfu(policy)) {
         return w.Error(
             "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
-            "switching between policies at runtime LRU and LFU data will take some time to adjust.");
+            "switching between policies at runtime LRU and LFU data will take some time to "
+            "adjust.");
       }
       return w.Integer(static_cast<int64_t>(ks.IdleMs(k, now_ms).value_or(0) / 1000));
     case ObjectField::kFreq:
       if (!IsLfu(policy)) {
         return w.Error(
-            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+            "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please "
+            "note "
             "that when switching between policies at runtime LRU and LFU data will take some time "
             "to adjust.");
       }

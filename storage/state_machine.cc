@@ -27,23 +27,57 @@ void StateMachine::Apply(const Op& op, resp::Writer* reply) {
   internal::ApplyCtx c{*ks_, options_, op, reply ? *reply : discard};
   using internal::ApplyCtx;
   switch (op.code) {
-    case OpCode::kSet: internal::ApplySet(c); break;
-    case OpCode::kMSet: internal::ApplyMSet(c, false); break;
-    case OpCode::kMSetNx: internal::ApplyMSet(c, true); break;
-    case OpCode::kIncrBy: internal::ApplyIncrBy(c); break;
-    case OpCode::kIncrByFloat: internal::ApplyIncrByFloat(c); break;
-    case OpCode::kAppend: internal::ApplyAppend(c); break;
-    case OpCode::kSetRange: internal::ApplySetRange(c); break;
-    case OpCode::kSetBit: internal::ApplySetBit(c); break;
-    case OpCode::kGetDel: internal::ApplyGetDel(c); break;
-    case OpCode::kGetEx: internal::ApplyGetEx(c); break;
-    case OpCode::kDel: internal::ApplyDel(c); break;
-    case OpCode::kExpire: internal::ApplyExpire(c); break;
-    case OpCode::kPersist: internal::ApplyPersist(c); break;
-    case OpCode::kRename: internal::ApplyRename(c); break;
-    case OpCode::kCopy: internal::ApplyCopy(c); break;
-    case OpCode::kFlushAll: internal::ApplyFlushAll(c); break;
-    case OpCode::kExpireIfDue: internal::ApplyExpireIfDue(c); break;
+    case OpCode::kSet:
+      internal::ApplySet(c);
+      break;
+    case OpCode::kMSet:
+      internal::ApplyMSet(c, false);
+      break;
+    case OpCode::kMSetNx:
+      internal::ApplyMSet(c, true);
+      break;
+    case OpCode::kIncrBy:
+      internal::ApplyIncrBy(c);
+      break;
+    case OpCode::kIncrByFloat:
+      internal::ApplyIncrByFloat(c);
+      break;
+    case OpCode::kAppend:
+      internal::ApplyAppend(c);
+      break;
+    case OpCode::kSetRange:
+      internal::ApplySetRange(c);
+      break;
+    case OpCode::kSetBit:
+      internal::ApplySetBit(c);
+      break;
+    case OpCode::kGetDel:
+      internal::ApplyGetDel(c);
+      break;
+    case OpCode::kGetEx:
+      internal::ApplyGetEx(c);
+      break;
+    case OpCode::kDel:
+      internal::ApplyDel(c);
+      break;
+    case OpCode::kExpire:
+      internal::ApplyExpire(c);
+      break;
+    case OpCode::kPersist:
+      internal::ApplyPersist(c);
+      break;
+    case OpCode::kRename:
+      internal::ApplyRename(c);
+      break;
+    case OpCode::kCopy:
+      internal::ApplyCopy(c);
+      break;
+    case OpCode::kFlushAll:
+      internal::ApplyFlushAll(c);
+      break;
+    case OpCode::kExpireIfDue:
+      internal::ApplyExpireIfDue(c);
+      break;
   }
   if (c.changed) changes_.fetch_add(1, std::memory_order_relaxed);
 }

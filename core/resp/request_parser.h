@@ -64,9 +64,9 @@ class RequestParser {
   std::vector<std::string> inline_storage_;
   std::string error_;
   size_t consumed_ = 0;
-  size_t pos_ = 0;            // resume point within the current command
-  int64_t expected_ = -1;     // multibulk count, -1 while unknown
-  int64_t bulk_len_ = -1;     // length of the bulk being read, -1 if none
+  size_t pos_ = 0;         // resume point within the current command
+  int64_t expected_ = -1;  // multibulk count, -1 while unknown
+  int64_t bulk_len_ = -1;  // length of the bulk being read, -1 if none
   int64_t bytes_wanted_ = 0;
 };
 

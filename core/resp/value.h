@@ -27,7 +27,7 @@ struct Value {
     kVerbatim,   // = (str holds the text after "txt:")
   };
   Type type = Type::kNull;
-  std::string str;  // simple, error, bulk, big number, verbatim, double text
+  std::string str;      // simple, error, bulk, big number, verbatim, double text
   int64_t integer = 0;  // integer, bool
   double dbl = 0;
   std::vector<Value> elements;

@@ -14,10 +14,12 @@ struct FlagName {
   const char* name;
 };
 constexpr FlagName kFlagNames[] = {
-    {kWrite, "write"},     {kReadOnly, "readonly"},          {kDenyOom, "denyoom"},
-    {kAdmin, "admin"},     {kPubSub, "pubsub"},              {kNoScript, "noscript"},
-    {kBlocking, "blocking"}, {kLoading, "loading"},          {kStale, "stale"},
-    {kFast, "fast"},       {kNoAuth, "no_auth"},             {kMayReplicate, "may_replicate"},
+    {kWrite, "write"},          {kReadOnly, "readonly"},
+    {kDenyOom, "denyoom"},      {kAdmin, "admin"},
+    {kPubSub, "pubsub"},        {kNoScript, "noscript"},
+    {kBlocking, "blocking"},    {kLoading, "loading"},
+    {kStale, "stale"},          {kFast, "fast"},
+    {kNoAuth, "no_auth"},       {kMayReplicate, "may_replicate"},
     {kAllowBusy, "allow_busy"},
 };
 

@@ -111,8 +111,8 @@ std::string TypeForName(std::string_view name) {
   if (name == "pattern") return "pattern";
   if (name.starts_with("unix-time")) return "unix-time";
   static constexpr std::string_view kIntegers[] = {
-      "seconds", "milliseconds", "count",  "offset", "start", "end",     "increment",
-      "decrement", "bit",        "index",  "cursor", "client-id", "destination-db"};
+      "seconds",   "milliseconds", "count", "offset", "start",     "end",           "increment",
+      "decrement", "bit",          "index", "cursor", "client-id", "destination-db"};
   for (auto i : kIntegers) {
     if (name == i) return "integer";
   }
@@ -154,7 +154,8 @@ class Parser {
 
   std::string_view Word() {
     size_t start = pos_;
-    while (pos_ < s_.size() && std::string_view(" |(){}?*+").find(s_[pos_]) == std::string_view::npos) {
+    while (pos_ < s_.size() &&
+           std::string_view(" |(){}?*+").find(s_[pos_]) == std::string_view::npos) {
       ++pos_;
     }
     return s_.substr(start, pos_ - start);

@@ -87,8 +87,7 @@ void HelloCmd(CommandContext& ctx, Args a) {
   }
   if (setname) {
     if (name.find_first_of(" \n\r") != std::string_view::npos) {
-      return ctx.Error(
-          "ERR Client names cannot contain spaces, newlines or special characters.");
+      return ctx.Error("ERR Client names cannot contain spaces, newlines or special characters.");
     }
     ctx.conn.SetName(std::string(name));
   }
@@ -130,8 +129,9 @@ std::string FormatClient(const ClientInfo& c, int64_t now_ms) {
          " idle=" + std::to_string(idle) +
          " flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
          "rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=" +
-         (c.last_cmd.empty() ? "NULL" : c.last_cmd) + " user=default redir=-1 resp=" +
-         std::to_string(c.resp) + " lib-name=" + c.lib_name + " lib-ver=" + c.lib_ver + "\n";
+         (c.last_cmd.empty() ? "NULL" : c.last_cmd) +
+         " user=default redir=-1 resp=" + std::to_string(c.resp) + " lib-name=" + c.lib_name +
+         " lib-ver=" + c.lib_ver + "\n";
 }
 
 void ClientList(CommandContext& ctx, Args a) {
@@ -333,7 +333,8 @@ constexpr CommandSpec kClientSubs[] = {
 };
 
 constexpr CommandSpec kCommands[] = {
-    {"ping", -1, kFast, 0, 0, 0, PingCmd, "connection", "1.0.0", "Returns the server's liveliness response."},
+    {"ping", -1, kFast, 0, 0, 0, PingCmd, "connection", "1.0.0",
+     "Returns the server's liveliness response."},
     {"echo", 2, kFast, 0, 0, 0, EchoCmd, "connection", "1.0.0", "Returns the given string."},
     {"quit", -1, kNoAuth | kConn | kFast | kAllowBusy, 0, 0, 0, QuitCmd, "connection", "1.0.0",
      "Closes the connection."},

@@ -205,8 +205,8 @@ void CommandStatsSection(CommandContext& ctx, InfoWriter& w) {
 }  // namespace
 
 void InfoCmd(CommandContext& ctx, Args a) {
-  static const std::set<std::string> kDefault = {"server", "clients", "memory", "persistence",
-                                                 "stats", "replication", "cpu", "keyspace"};
+  static const std::set<std::string> kDefault = {"server", "clients",     "memory", "persistence",
+                                                 "stats",  "replication", "cpu",    "keyspace"};
   std::set<std::string> want;
   bool all = false;
   if (a.size() == 1) want = kDefault;

@@ -23,8 +23,12 @@ void DelCmd(CommandContext& ctx, Args a) {
   ctx.Propose(op);
 }
 
-void ExistsCmd(CommandContext& ctx, Args a) { reads::Exists(ctx.ks(), a.subspan(1), ctx.now_ms, ctx.out); }
-void TouchCmd(CommandContext& ctx, Args a) { reads::Touch(ctx.ks(), a.subspan(1), ctx.now_ms, ctx.out); }
+void ExistsCmd(CommandContext& ctx, Args a) {
+  reads::Exists(ctx.ks(), a.subspan(1), ctx.now_ms, ctx.out);
+}
+void TouchCmd(CommandContext& ctx, Args a) {
+  reads::Touch(ctx.ks(), a.subspan(1), ctx.now_ms, ctx.out);
+}
 void TypeCmd(CommandContext& ctx, Args a) { reads::Type(ctx.ks(), a[1], ctx.now_ms, ctx.out); }
 
 void ExpireCmd(CommandContext& ctx, Args a) {
@@ -95,7 +99,8 @@ void CopyCmd(CommandContext& ctx, Args a) {
     } else if (Is(a[i], "DB") && i + 1 < a.size()) {
       auto db = IntArg(ctx, a[++i]);
       if (!db) return;
-      if (*db != 0) return ctx.Error("ERR Copying to another database is not allowed in cluster mode");
+      if (*db != 0)
+        return ctx.Error("ERR Copying to another database is not allowed in cluster mode");
     } else {
       return SyntaxError(ctx);
     }
@@ -227,7 +232,8 @@ constexpr CommandSpec kCommands[] = {
      "Returns the expiration time of a key as a Unix milliseconds timestamp."},
     {"persist", 2, kWF, 1, 1, 1, PersistCmd, "generic", "2.2.0",
      "Removes the expiration time of a key."},
-    {"rename", 3, kWrite, 1, 2, 1, RenameCmd, "generic", "1.0.0", "Renames a key and overwrites the destination."},
+    {"rename", 3, kWrite, 1, 2, 1, RenameCmd, "generic", "1.0.0",
+     "Renames a key and overwrites the destination."},
     {"renamenx", 3, kWF, 1, 2, 1, RenameCmd, "generic", "1.0.0",
      "Renames a key only when the target key name doesn't exist."},
     {"copy", -3, kWrite | kDenyOom, 1, 2, 1, CopyCmd, "generic", "6.2.0",
@@ -235,7 +241,8 @@ constexpr CommandSpec kCommands[] = {
     {"keys", 2, kReadOnly, 0, 0, 0, KeysCmd, "generic", "1.0.0",
      "Returns all key names that match a pattern.", "O(N)"},
     {"scan", -2, kReadOnly, 0, 0, 0, ScanCmd, "generic", "2.8.0",
-     "Iterates over the key names in the database.", "O(1) per call. O(N) for a complete iteration."},
+     "Iterates over the key names in the database.",
+     "O(1) per call. O(N) for a complete iteration."},
     {"randomkey", 1, kReadOnly, 0, 0, 0, RandomKeyCmd, "generic", "1.0.0",
      "Returns a random key name from the database."},
     {"object", -2, 0, 0, 0, 0, ObjectCmd, "generic", "2.2.3",

@@ -23,7 +23,9 @@ void ProposeKeyValue(CommandContext& ctx, OpCode code, std::string_view key, std
   ctx.Propose(op);
 }
 
-void GetCmd(CommandContext& ctx, Args a) { storage::reads::Get(ctx.ks(), a[1], ctx.now_ms, ctx.out); }
+void GetCmd(CommandContext& ctx, Args a) {
+  storage::reads::Get(ctx.ks(), a[1], ctx.now_ms, ctx.out);
+}
 
 void SetCmd(CommandContext& ctx, Args a) {
   uint32_t flags = 0;
@@ -91,8 +93,8 @@ void GetExCmd(CommandContext& ctx, Args a) {
   } else if ((Is(o, "EX") || Is(o, "PX") || Is(o, "EXAT") || Is(o, "PXAT")) && a.size() == 4) {
     auto unit = (Is(o, "EX") || Is(o, "EXAT")) ? TimeUnit::kSeconds : TimeUnit::kMillis;
     std::string error;
-    auto ms = ParseExpire(a[3], unit, Is(o, "EXAT") || Is(o, "PXAT"), true, ctx.now_ms, "getex",
-                          &error);
+    auto ms =
+        ParseExpire(a[3], unit, Is(o, "EXAT") || Is(o, "PXAT"), true, ctx.now_ms, "getex", &error);
     if (!ms) {
       // As in Redis, the key is looked up before the time is judged: a
       // missing key answers nil, a wrong type WRONGTYPE.
@@ -267,7 +269,8 @@ constexpr CommandSpec kCommands[] = {
     {"setex", 4, kW, 1, 1, 1, SetExCmd, "string", "2.0.0",
      "Sets the string value and expiration time of a key. Creates the key if it doesn't exist."},
     {"psetex", 4, kW, 1, 1, 1, SetExCmd, "string", "2.6.0",
-     "Sets both string value and expiration time in milliseconds of a key. The key is created if it "
+     "Sets both string value and expiration time in milliseconds of a key. The key is created if "
+     "it "
      "doesn't exist."},
     {"getset", 3, kWF, 1, 1, 1, GetSetCmd, "string", "1.0.0",
      "Returns the previous string value of a key after setting it to a new value."},
@@ -299,7 +302,8 @@ constexpr CommandSpec kCommands[] = {
      "doesn't exist."},
     {"append", 3, kWF, 1, 1, 1, AppendCmd, "string", "2.0.0",
      "Appends a string to the value of a key. Creates the key if it doesn't exist."},
-    {"strlen", 2, kRF, 1, 1, 1, StrLenCmd, "string", "2.2.0", "Returns the length of a string value."},
+    {"strlen", 2, kRF, 1, 1, 1, StrLenCmd, "string", "2.2.0",
+     "Returns the length of a string value."},
     {"getrange", 4, kReadOnly, 1, 1, 1, GetRangeCmd, "string", "2.4.0",
      "Returns a substring of the string stored at a key.", "O(N)"},
     {"setrange", 4, kW, 1, 1, 1, SetRangeCmd, "string", "2.2.0",

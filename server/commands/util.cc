@@ -25,7 +25,8 @@ std::optional<int64_t> ParseExpire(std::string_view s, TimeUnit unit, bool absol
   };
   if (positive_only && *v <= 0) return invalid();
   int64_t ms = *v;
-  if (unit == TimeUnit::kSeconds && __builtin_mul_overflow(*v, int64_t{1000}, &ms)) return invalid();
+  if (unit == TimeUnit::kSeconds && __builtin_mul_overflow(*v, int64_t{1000}, &ms))
+    return invalid();
   if (!absolute && __builtin_add_overflow(ms, now_ms, &ms)) return invalid();
   // A time at or before 0 would read as "no expiry" in the record.
   if (ms <= 0) ms = 1;

@@ -9,15 +9,14 @@
  *               *n[elem, elem, ...]   (strings over 64 bytes print $len:<prefix>...)
  */
 #include <hiredis/hiredis.h>
-
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static redisContext *ctx;
+static redisContext* ctx;
 
-static void print_escaped(const char *s, size_t len) {
+static void print_escaped(const char* s, size_t len) {
   for (size_t i = 0; i < len; i++) {
     unsigned char ch = (unsigned char)s[i];
     if (ch == '\\') {
@@ -34,7 +33,7 @@ static void print_escaped(const char *s, size_t len) {
   }
 }
 
-static void print_reply(const redisReply *r) {
+static void print_reply(const redisReply* r) {
   switch (r->type) {
     case REDIS_REPLY_STATUS:
       printf("+%s", r->str);
@@ -71,7 +70,7 @@ static void print_reply(const redisReply *r) {
 }
 
 /* Prints "<label> <reply>" and frees the reply; exits if the connection broke. */
-static void show(const char *label, redisReply *r) {
+static void show(const char* label, redisReply* r) {
   if (r == NULL) {
     printf("%s connection error: %s\n", label, ctx->errstr);
     exit(3);
@@ -82,13 +81,13 @@ static void show(const char *label, redisReply *r) {
   freeReplyObject(r);
 }
 
-static redisReply *next_reply(void) {
-  void *reply = NULL;
+static redisReply* next_reply(void) {
+  void* reply = NULL;
   if (redisGetReply(ctx, &reply) != REDIS_OK) return NULL;
-  return (redisReply *)reply;
+  return (redisReply*)reply;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   /* A server may close the connection (as it does for an unauthenticated
    * client's big request): report it as a connection error, not a SIGPIPE
    * death that loses the buffered output. */
@@ -131,14 +130,14 @@ int main(int argc, char **argv) {
   show("strlen-binary", redisCommand(ctx, "STRLEN %b", "bin\0key", (size_t)7));
 
   /* Argument vectors with spaces and newlines. */
-  const char *set_argv[] = {"SET", "key with spaces", "line1\nline2"};
+  const char* set_argv[] = {"SET", "key with spaces", "line1\nline2"};
   show("set-argv", redisCommandArgv(ctx, 3, set_argv, NULL));
-  const char *get_argv[] = {"GET", "key with spaces"};
+  const char* get_argv[] = {"GET", "key with spaces"};
   show("get-argv", redisCommandArgv(ctx, 2, get_argv, NULL));
 
   /* A value larger than hiredis' read buffer. */
   size_t big_len = 200000;
-  char *big = malloc(big_len);
+  char* big = malloc(big_len);
   memset(big, 'x', big_len);
   show("set-big", redisCommand(ctx, "SET big %b", big, big_len));
   free(big);
@@ -170,7 +169,7 @@ int main(int argc, char **argv) {
   long long last = 0;
   int bad = 0;
   for (int i = 0; i < n; i++) {
-    redisReply *r = next_reply();
+    redisReply* r = next_reply();
     if (r == NULL) show("many", NULL);
     if (r->type != REDIS_REPLY_INTEGER || r->integer != i + 1) bad++;
     last = r->integer;
