@@ -247,11 +247,11 @@ class DurabilityTest(unittest.TestCase):
         self.assertEqual(client.dbsize(), live)
 
     # ------------------------------------------------------------------
-    def run_writers_then(self, fsync, stop, what, target=4000):
+    def run_writers_then(self, fsync, stop, what, target=4000, extra=()):
         """Runs 8 writers against a server with `fsync`, calls stop(server)
         once `target` writes are acknowledged (writers still writing),
         restarts on the same directory and checks every writer's keys."""
-        srv = self.server("--appendfsync", fsync)
+        srv = self.server("--appendfsync", fsync, *extra)
         writers = [Writer(srv.port, w) for w in range(8)]
         for w in writers:
             w.start()
@@ -274,7 +274,7 @@ class DurabilityTest(unittest.TestCase):
               f"{exact} TTLs known exactly", file=sys.stderr)
         self.assertGreaterEqual(acked, target)
 
-        srv2 = self.server("--appendfsync", fsync)
+        srv2 = self.server("--appendfsync", fsync, *extra)
         c = srv2.client()
         expected_live = 0
         in_flight_applied = 0
@@ -307,6 +307,11 @@ class DurabilityTest(unittest.TestCase):
 
     def test_acknowledged_writes_survive_kill9_mid_stream_with_appendfsync_always(self):
         self.run_writers_then("always", lambda srv: srv.kill9(), "kill -9")
+
+    def test_acknowledged_writes_survive_kill9_with_several_worker_threads(self):
+        # Four workers commit and flush groups concurrently (docs/adr/001, 002).
+        self.run_writers_then("always", lambda srv: srv.kill9(), "kill -9 (4 workers)",
+                              extra=("--threads", "4"))
 
     def test_acknowledged_writes_survive_sigterm_mid_stream_with_appendfsync_everysec(self):
         def sigterm(srv):
