@@ -144,15 +144,27 @@ void Connection::ProcessInput() {
 void Connection::FinishBatch() {
   if (wrote_) {
     wrote_ = false;
-    // The group commit: one WAL flush (and fsync with `always`) for every
-    // write of this batch, before any of their replies leave.
-    auto s = server_.replicator().Sync();
-    if (!s.ok()) {
-      spdlog::error("WAL sync failed, dropping client {} without replies: {}", id_, s.ToString());
-      Close("sync failed");
-      return;
-    }
+    // The group commit: the replies of writes leave only after the WAL
+    // flush (and fsync with `always`) that carries them. The flush runs
+    // once the worker has handled every connection that is ready now, so
+    // one flush serves them all (Worker::RunSync).
+    worker_.WaitForSync(shared_from_this());
+    return;
   }
+  SendReplies();
+}
+
+void Connection::AfterSync(const Status& s) {
+  if (closed_) return;
+  if (!s.ok()) {
+    spdlog::error("WAL sync failed, dropping client {} without replies: {}", id_, s.ToString());
+    Close("sync failed");
+    return;
+  }
+  SendReplies();
+}
+
+void Connection::SendReplies() {
   if (!out_.empty()) {
     DoWrite();
   } else if (close_after_write_) {

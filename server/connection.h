@@ -61,6 +61,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void CloseAfterReply() { close_after_write_ = true; }
   // Arrange for a batch's writes to be synced before replies go out.
   void MarkWrote() { wrote_ = true; }
+  // Called by the worker after the group flush this connection waited for.
+  void AfterSync(const Status& s);
 
  private:
   void DoRead();
@@ -68,6 +70,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ProcessInput();
   void Dispatch(Args args);
   void FinishBatch();
+  void SendReplies();
   void DoWrite();
   void Close(const char* why);
 

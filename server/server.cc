@@ -48,9 +48,27 @@ Server::Server(config::ServerConfig config, storage::Keyspace* ks, storage::Stat
     auto w = std::make_unique<Worker>();
     w->id = i;
     w->cmd_stats = std::make_unique<CommandStat[]>(ncmds);
+    w->replicator = replicator_;
     workers_.push_back(std::move(w));
   }
   start_time_ms_ = clock_->NowMs();
+}
+
+void Worker::WaitForSync(std::shared_ptr<Connection> c) {
+  awaiting_sync_.push_back(std::move(c));
+  if (sync_scheduled_) return;
+  sync_scheduled_ = true;
+  asio::post(io, [this] { RunSync(); });
+}
+
+void Worker::RunSync() {
+  sync_scheduled_ = false;
+  std::vector<std::shared_ptr<Connection>> waiting;
+  waiting.swap(awaiting_sync_);
+  // This thread's writes (all the waiters') reach RocksDB and the WAL in
+  // one go.
+  Status s = replicator->Sync();
+  for (auto& c : waiting) c->AfterSync(s);
 }
 
 Server::~Server() {

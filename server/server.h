@@ -37,11 +37,23 @@ struct CommandStat {
   std::atomic<uint64_t> failed{0};
 };
 
+// A worker thread and its event loop. Everything but `thread` is used only
+// on the worker's own thread.
 struct Worker {
   int id = 0;
   asio::io_context io{1};
   std::thread thread;
   std::unique_ptr<CommandStat[]> cmd_stats;
+  cluster::Replicator* replicator = nullptr;
+
+  // Queues `c` for the worker's next group flush, scheduling it behind the
+  // handlers that are ready now; after it, each waiter's AfterSync runs.
+  void WaitForSync(std::shared_ptr<Connection> c);
+
+ private:
+  void RunSync();
+  std::vector<std::shared_ptr<Connection>> awaiting_sync_;
+  bool sync_scheduled_ = false;
 };
 
 struct ServerStats {

@@ -16,9 +16,10 @@ struct CacheShard::Entry {
   int64_t expire_at_ms;
   uint32_t key_len;
   uint32_t val_len;
+  uint32_t val_cap;      // bytes allocated for the value (>= val_len)
   uint32_t access_s;     // last access, seconds (idle time, LRU sampling)
-  uint16_t lfu_ldt_min;  // minutes at the last LFU decrement
   uint64_t gen;          // pending group-commit generation; 0 = clean
+  uint16_t lfu_ldt_min;  // minutes at the last LFU decrement
   uint8_t lfu;           // logarithmic access counter (Redis's LFU)
   ValueType type;
   bool tombstone;
@@ -117,7 +118,7 @@ void CacheShard::Unlink(Entry* e) {
   while (*pp != e) pp = &(*pp)->chain;
   *pp = e->chain;
   RemoveFromList(e);
-  used_bytes_ -= Charge(e->key_len, e->val_len);
+  used_bytes_ -= Charge(e->key_len, e->val_cap);
   --count_;
   std::free(e);
 }
@@ -242,6 +243,17 @@ bool CacheShard::Put(std::string_view key, uint64_t hash, ValueType type, int64_
                      std::string_view value, int64_t now_ms, uint64_t gen) {
   Entry* old = Find(key, hash);
   uint8_t lfu = kLfuInit;
+  if (old && value.size() <= old->val_cap) {
+    // Overwrite in place (counters, same-size values): no allocation.
+    old->val_len = static_cast<uint32_t>(value.size());
+    if (!value.empty()) std::memcpy(old->data() + old->key_len, value.data(), value.size());
+    old->type = type;
+    old->expire_at_ms = expire_at_ms;
+    old->gen = std::max(old->gen, gen);
+    old->tombstone = false;
+    Touch(old, now_ms);
+    return true;
+  }
   if (old) {
     lfu = old->lfu;
     Unlink(old);
@@ -258,6 +270,7 @@ bool CacheShard::Put(std::string_view key, uint64_t hash, ValueType type, int64_
   e->expire_at_ms = expire_at_ms;
   e->key_len = static_cast<uint32_t>(key.size());
   e->val_len = static_cast<uint32_t>(value.size());
+  e->val_cap = e->val_len;
   e->type = type;
   e->gen = gen;
   e->tombstone = false;

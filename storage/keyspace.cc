@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <bit>
 
 #include "core/hash.h"
 #include "core/keyslot.h"
@@ -51,23 +52,23 @@ KeyRef Keyspace::Ref(std::string_view key) {
 
 Keyspace::Lock Keyspace::LockKeys(std::span<const KeyRef> keys) {
   Lock l;
-  if (keys.size() == 1) {
-    l.locks_.emplace_back(stripes_[keys[0].stripe].mu);
-    return l;
-  }
-  std::vector<uint32_t> ids;
-  ids.reserve(keys.size());
-  for (const auto& k : keys) ids.push_back(k.stripe);
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  for (uint32_t id : ids) l.locks_.emplace_back(stripes_[id].mu);
+  l.ks_ = this;
+  for (const auto& k : keys) l.mask_ |= uint64_t{1} << k.stripe;
+  // Ascending stripe order: two multi-key commands cannot deadlock.
+  for (uint64_t m = l.mask_; m != 0; m &= m - 1) stripes_[std::countr_zero(m)].mu.lock();
   return l;
 }
 
 Keyspace::Lock Keyspace::LockAll() {
   Lock l;
-  for (auto& s : stripes_) l.locks_.emplace_back(s.mu);
+  l.ks_ = this;
+  l.mask_ = ~uint64_t{0};
+  for (auto& s : stripes_) s.mu.lock();
   return l;
+}
+
+Keyspace::Lock::~Lock() {
+  for (uint64_t m = mask_; m != 0; m &= m - 1) ks_->stripes_[std::countr_zero(m)].mu.unlock();
 }
 
 Result<std::optional<Record>> Keyspace::Read(const KeyRef& key, int64_t now_ms,

@@ -61,17 +61,22 @@ class Keyspace {
 
   static KeyRef Ref(std::string_view key);
 
-  // Holds the locks of a set of stripes, taken in stripe order.
+  // Holds the locks of a set of stripes (a bit per stripe), taken in
+  // stripe order, released on destruction. No allocation.
   class Lock {
    public:
     Lock() = default;
-    Lock(Lock&&) = default;
-    Lock& operator=(Lock&&) = default;
+    Lock(Lock&& o) noexcept : ks_(o.ks_), mask_(o.mask_) { o.mask_ = 0; }
+    Lock& operator=(Lock&&) = delete;
+    Lock(const Lock&) = delete;
+    ~Lock();
 
    private:
     friend class Keyspace;
-    std::vector<std::unique_lock<std::mutex>> locks_;
+    Keyspace* ks_ = nullptr;
+    uint64_t mask_ = 0;
   };
+  static_assert(kStripes == 64, "Lock keeps one bit per stripe");
   Lock LockKeys(std::span<const KeyRef> keys);
   Lock LockKey(const KeyRef& key) { return LockKeys(std::span<const KeyRef>(&key, 1)); }
   Lock LockAll();
