@@ -9,8 +9,21 @@
 namespace shoal::server {
 namespace {
 
+// Name lookup runs for every command: an open-addressing table probed with
+// a hash computed while lower-casing, no allocation and no std::string.
+struct NameSlot {
+  std::string_view name;
+  const CommandSpec* spec = nullptr;
+};
+
+uint32_t NameHash(std::string_view lower) {
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (char c : lower) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
+  return h;
+}
+
 struct Index {
-  std::unordered_map<std::string, const CommandSpec*> by_name;
+  std::vector<NameSlot> by_name;  // size: a power of two, at most 1/4 full
   std::unordered_map<const CommandSpec*, size_t> position;
 };
 
@@ -35,7 +48,14 @@ CommandTable::CommandTable() {
     for (const auto& sub : c->subcommands) with_subs_.push_back(&sub);
   }
   auto& idx = TheIndex();
-  for (const auto* c : all_) idx.by_name.emplace(std::string(c->name), c);
+  size_t n = 16;
+  while (n < all_.size() * 4) n *= 2;
+  idx.by_name.assign(n, NameSlot{});
+  for (const auto* c : all_) {
+    size_t i = NameHash(c->name) & (n - 1);
+    while (idx.by_name[i].spec != nullptr) i = (i + 1) & (n - 1);
+    idx.by_name[i] = NameSlot{c->name, c};
+  }
   for (size_t i = 0; i < with_subs_.size(); ++i) idx.position.emplace(with_subs_[i], i);
 }
 
@@ -47,11 +67,13 @@ const CommandSpec* CommandTable::Find(std::string_view name) const {
     char c = name[i];
     buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
   }
-  auto& m = TheIndex().by_name;
-  thread_local std::string key;
-  key.assign(buf, name.size());
-  auto it = m.find(key);
-  return it == m.end() ? nullptr : it->second;
+  std::string_view lower(buf, name.size());
+  const auto& slots = TheIndex().by_name;
+  size_t mask = slots.size() - 1;
+  for (size_t i = NameHash(lower) & mask;; i = (i + 1) & mask) {
+    if (slots[i].spec == nullptr) return nullptr;
+    if (slots[i].name == lower) return slots[i].spec;
+  }
 }
 
 const CommandSpec* CommandTable::FindSub(const CommandSpec& parent, std::string_view sub) {

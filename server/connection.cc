@@ -116,6 +116,7 @@ void Connection::OnRead(const std::error_code& ec, size_t n) {
 
 void Connection::ProcessInput() {
   now_ms_ = server_.clock().NowMs();
+  batch_clock_us_ = 0;
   size_t pos = 0;
   while (pos < in_.size() && !close_after_write_ && !closed_) {
     auto r = parser_.Parse(in_.unread(pos));
@@ -245,10 +246,13 @@ void Connection::Dispatch(Args args) {
   last_cmd_.store(spec, std::memory_order_relaxed);
   last_active_ms_.store(now_ms_, std::memory_order_relaxed);
   size_t before = out_.size();
-  int64_t t0 = server_.clock().MonotonicUs();
+  // One clock reading per command: a command starts when the previous one
+  // of the batch ended.
+  int64_t t0 = batch_clock_us_ != 0 ? batch_clock_us_ : server_.clock().MonotonicUs();
   CommandContext ctx(server_, *this, writer_, now_ms_, spec);
   top->handler(ctx, args);
   int64_t t1 = server_.clock().MonotonicUs();
+  batch_clock_us_ = t1;
   cs.calls.fetch_add(1, std::memory_order_relaxed);
   cs.usec.fetch_add(static_cast<uint64_t>(t1 - t0), std::memory_order_relaxed);
   if (out_.size() > before && out_[before] == '-') {

@@ -87,6 +87,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closed_ = false;
   bool wrote_ = false;
   int64_t now_ms_ = 0;
+  int64_t batch_clock_us_ = 0;  // end of the batch's previous command
 
   std::mutex info_mu_;
   ClientInfo info_;  // guarded by info_mu_, except the two fields below

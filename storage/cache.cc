@@ -120,6 +120,7 @@ void CacheShard::Unlink(Entry* e) {
   RemoveFromList(e);
   used_bytes_ -= Charge(e->key_len, e->val_cap);
   --count_;
+  if (e->tombstone) --tombstones_;
   std::free(e);
 }
 
@@ -250,6 +251,7 @@ bool CacheShard::Put(std::string_view key, uint64_t hash, ValueType type, int64_
     old->type = type;
     old->expire_at_ms = expire_at_ms;
     old->gen = std::max(old->gen, gen);
+    if (old->tombstone) --tombstones_;
     old->tombstone = false;
     Touch(old, now_ms);
     return true;
@@ -290,9 +292,22 @@ bool CacheShard::Put(std::string_view key, uint64_t hash, ValueType type, int64_
 }
 
 void CacheShard::PutTombstone(std::string_view key, uint64_t hash, int64_t now_ms, uint64_t gen) {
-  CHECK(gen > 0);  // a tombstone is always a pending deletion
+  CHECK(gen > 0);  // a pending deletion; PutAbsent is for clean ones
   (void)Put(key, hash, ValueType::kString, 0, {}, now_ms, gen);
-  Find(key, hash)->tombstone = true;
+  MarkTombstone(Find(key, hash));
+}
+
+void CacheShard::PutAbsent(std::string_view key, uint64_t hash, int64_t now_ms) {
+  if (tombstones_ >= kMaxTombstones) return;
+  if (!Put(key, hash, ValueType::kString, 0, {}, now_ms, 0)) return;
+  MarkTombstone(Find(key, hash));
+}
+
+void CacheShard::MarkTombstone(Entry* e) {
+  if (!e->tombstone) {
+    e->tombstone = true;
+    ++tombstones_;
+  }
 }
 
 void CacheShard::SetExpire(std::string_view key, uint64_t hash, int64_t expire_at_ms) {

@@ -83,6 +83,11 @@ class CacheShard {
            std::string_view value, int64_t now_ms, uint64_t gen = 0);
   // Records a pending deletion of generation gen.
   void PutTombstone(std::string_view key, uint64_t hash, int64_t now_ms, uint64_t gen);
+  // Records that RocksDB has no such key, so the next read of it stays in
+  // memory. Bounded: at most kMaxTombstones per shard, so reads of many
+  // missing keys cannot grow the cache.
+  void PutAbsent(std::string_view key, uint64_t hash, int64_t now_ms);
+  static constexpr size_t kMaxTombstones = 1024;
   // Changes only the expire-at of a cached record (no-op if absent).
   void SetExpire(std::string_view key, uint64_t hash, int64_t expire_at_ms);
   void Erase(std::string_view key, uint64_t hash);
@@ -105,6 +110,7 @@ class CacheShard {
   void RemoveFromList(Entry* e);
   Entry* PickVictim(int64_t now_ms);
   bool Pinned(const Entry* e) const;
+  void MarkTombstone(Entry* e);
   bool MakeRoom(size_t need, int64_t now_ms);
   void Rehash(size_t buckets);
   uint8_t DecayedLfu(const Entry* e, int64_t now_ms) const;
@@ -115,6 +121,7 @@ class CacheShard {
   Entry* head_ = nullptr;  // most recently used
   Entry* tail_ = nullptr;  // least recently used
   size_t count_ = 0;
+  size_t tombstones_ = 0;  // entries with tombstone set
   size_t used_bytes_ = 0;
   uint64_t rng_ = 0x9e3779b97f4a7c15ULL;
 };

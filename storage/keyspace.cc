@@ -83,7 +83,10 @@ Result<std::optional<Record>> Keyspace::Read(const KeyRef& key, int64_t now_ms,
   misses_.fetch_add(1, std::memory_order_relaxed);
   std::string raw;
   auto s = engine_->Get(Cf::kMeta, EncodeMetaKey(key.slot, key.key), &raw);
-  if (s.code() == Status::Code::kNotFound) return std::optional<Record>();
+  if (s.code() == Status::Code::kNotFound) {
+    if (touch) cache.PutAbsent(key.key, key.hash, now_ms);
+    return std::optional<Record>();
+  }
   if (!s.ok()) return s;
   auto meta = DecodeMetaValue(raw);
   if (!meta) return Status::Corruption("bad metadata record");

@@ -55,3 +55,33 @@ TEST(KeySlot, IsAlwaysBelowTheSlotCount) {
 
 }  // namespace
 }  // namespace shoal
+
+namespace shoal {
+namespace {
+
+// Bit-at-a-time CRC16-XMODEM, the definition the sliced tables must match.
+uint16_t ReferenceCrc16(std::string_view data) {
+  uint16_t crc = 0;
+  for (char ch : data) {
+    crc ^= static_cast<uint16_t>(static_cast<uint8_t>(ch) << 8);
+    for (int b = 0; b < 8; ++b) {
+      crc = (crc & 0x8000) ? static_cast<uint16_t>((crc << 1) ^ 0x1021)
+                           : static_cast<uint16_t>(crc << 1);
+    }
+  }
+  return crc;
+}
+
+TEST(Crc16Xmodem, SlicedTablesMatchTheBitwiseDefinitionAtEveryLength) {
+  std::mt19937 rng(7);
+  for (size_t len = 0; len < 100; ++len) {
+    for (int round = 0; round < 20; ++round) {
+      std::string s(len, '\0');
+      for (auto& c : s) c = static_cast<char>(rng());
+      ASSERT_EQ(Crc16Xmodem(s), ReferenceCrc16(s)) << "length " << len;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace shoal

@@ -463,3 +463,57 @@ TEST_F(CacheTest, PendingTombstoneIsPinnedAndDurableOneIsEvictable) {
 
 }  // namespace
 }  // namespace shoal::storage
+
+namespace shoal::storage {
+namespace {
+
+TEST(CacheAbsent, AbsentEntryAnswersAsTombstoneUntilTheKeyIsWritten) {
+  CacheSettings s;
+  CacheShard c(&s);
+  c.PutAbsent("missing", 7, kNow);
+  auto v = c.Get("missing", 7, kNow);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_TRUE(v->tombstone);
+  ASSERT_TRUE(c.Put("missing", 7, ValueType::kString, 0, "now here", kNow, 1));
+  v = c.Get("missing", 7, kNow);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_FALSE(v->tombstone);
+  EXPECT_EQ(v->value, "now here");
+}
+
+TEST(CacheAbsent, AbsentEntriesAreBoundedPerShard) {
+  CacheSettings s;
+  CacheShard c(&s);
+  for (size_t i = 0; i < CacheShard::kMaxTombstones + 500; ++i) {
+    std::string k = "absent:" + std::to_string(i);
+    c.PutAbsent(k, Hash64(k), kNow);
+  }
+  EXPECT_EQ(c.size(), CacheShard::kMaxTombstones);
+  // Writing over an absent entry frees its place for another.
+  ASSERT_TRUE(c.Put("absent:0", Hash64("absent:0"), ValueType::kString, 0, "v", kNow, 1));
+  c.PutAbsent("another", Hash64("another"), kNow);
+  EXPECT_TRUE(c.Peek("another", Hash64("another")).has_value());
+}
+
+TEST(CacheOverwrite, SameSizeOverwriteKeepsTheChargeAndReplacesTheValue) {
+  CacheSettings s;
+  CacheShard c(&s);
+  ASSERT_TRUE(c.Put("k", 1, ValueType::kString, 0, "aaaa", kNow, 1));
+  size_t used = c.used_bytes();
+  ASSERT_TRUE(c.Put("k", 1, ValueType::kString, 123, "bbbb", kNow, 2));
+  EXPECT_EQ(c.used_bytes(), used);
+  auto v = c.Peek("k", 1);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->value, "bbbb");
+  EXPECT_EQ(v->expire_at_ms, 123);
+  // A shorter value reuses the space; a longer one reallocates.
+  ASSERT_TRUE(c.Put("k", 1, ValueType::kString, 0, "cc", kNow, 3));
+  EXPECT_EQ(c.Peek("k", 1)->value, "cc");
+  ASSERT_TRUE(c.Put("k", 1, ValueType::kString, 0, "dddddddddd", kNow, 4));
+  EXPECT_EQ(c.Peek("k", 1)->value, "dddddddddd");
+  EXPECT_GT(c.used_bytes(), used);
+  EXPECT_EQ(c.size(), 1u);
+}
+
+}  // namespace
+}  // namespace shoal::storage
