@@ -64,9 +64,18 @@ def start(kind, workdir):
     return proc, port
 
 
-def bench(port, pipeline, n):
+# (pipeline, requests, keyspace): keyspace None is redis-benchmark's default
+# of one key per test; a number passes -r, spreading writes over that many
+# keys (no two writes of one group share a key, so none are coalesced).
+def configs(n1, n16):
+    return [(1, n1, None), (16, n16, None), (16, n16, 1000000)]
+
+
+def bench(port, pipeline, n, keyspace=None):
     cmd = ["redis-benchmark", "-p", str(port), "-q", "-c", "50", "-n", str(n),
            "-P", str(pipeline), "-t", ",".join(TESTS)]
+    if keyspace:
+        cmd += ["-r", str(keyspace)]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=900).stdout
     out = out.replace("\r", "\n")
     results = {}
@@ -123,25 +132,29 @@ def main():
     try:
         for kind in ("redis", "shoal"):
             procs[kind] = start(kind, workdir)
-        samples = {(k, p, t): [] for k in procs for p in (1, 16) for t in TESTS}
+        cfgs = configs(n1, n16)
+        samples = {(k, c, t): [] for k in procs for c in cfgs for t in TESTS}
         for r in range(args.rounds):
             order = ["redis", "shoal"] if r % 2 == 0 else ["shoal", "redis"]
-            for pipeline, n in ((1, n1), (16, n16)):
+            for cfg in cfgs:
+                pipeline, n, keyspace = cfg
                 for kind in order:
-                    res = bench(procs[kind][1], pipeline, n)
+                    res = bench(procs[kind][1], pipeline, n, keyspace)
                     for t in TESTS:
                         if t in res:
-                            samples[(kind, pipeline, t)].append(res[t])
-                    print(f"round {r + 1} -P {pipeline:<2} {kind:5}: " +
+                            samples[(kind, cfg, t)].append(res[t])
+                    print(f"round {r + 1} -P {pipeline:<2} -r {keyspace or '-':<7} {kind:5}: " +
                           " ".join(f"{t}={res.get(t, 0):.0f}" for t in TESTS), flush=True)
         print()
-        print(f"{'test':<8}{'-P':>4}{'redis rps':>14}{'shoal rps':>14}{'shoal/redis':>13}")
-        for pipeline in (1, 16):
+        print(f"{'test':<8}{'-P':>4}{'-r':>9}{'redis rps':>14}{'shoal rps':>14}{'shoal/redis':>13}")
+        for cfg in cfgs:
+            pipeline, _, keyspace = cfg
             for t in TESTS:
-                red = statistics.median(samples[("redis", pipeline, t)] or [0])
-                sho = statistics.median(samples[("shoal", pipeline, t)] or [0])
+                red = statistics.median(samples[("redis", cfg, t)] or [0])
+                sho = statistics.median(samples[("shoal", cfg, t)] or [0])
                 ratio = sho / red if red else 0
-                print(f"{t:<8}{pipeline:>4}{red:>14.0f}{sho:>14.0f}{ratio:>13.2f}")
+                print(f"{t:<8}{pipeline:>4}{keyspace or '-':>9}{red:>14.0f}{sho:>14.0f}"
+                      f"{ratio:>13.2f}")
         if not args.skip_memory:
             count = 1000000 if not args.quick else 100000
             print()

@@ -284,8 +284,15 @@ Status Keyspace::FlushUpTo(uint64_t want) {
       gen = open_gen_++;
     }
     if (!flushing_.empty()) {
+      // In key order: the memtable's skiplist then finds each insert point
+      // next to the previous one instead of searching from the top.
+      sorted_.clear();
+      for (const auto& entry : flushing_) sorted_.push_back(&entry);
+      std::sort(sorted_.begin(), sorted_.end(),
+                [](const auto* a, const auto* b) { return a->first < b->first; });
       rocksdb::WriteBatch batch;
-      for (const auto& [k, v] : flushing_) {
+      for (const auto* entry : sorted_) {
+        const auto& [k, v] = *entry;
         auto* cf = engine_->cf(static_cast<Cf>(k[0]));
         rocksdb::Slice key(k.data() + 1, k.size() - 1);
         if (v) {
@@ -294,6 +301,7 @@ Status Keyspace::FlushUpTo(uint64_t want) {
           (void)batch.Delete(cf, key);
         }
       }
+      sorted_.clear();
       flushing_.clear();
       s = engine_->Write(&batch);
     }

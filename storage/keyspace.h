@@ -161,6 +161,7 @@ class Keyspace {
   PendingMap pending_;     // guarded by pending_mu_
   uint64_t open_gen_ = 1;  // generation of pending_; guarded by pending_mu_
   PendingMap flushing_;    // reused between flushes; guarded by flush_mu_
+  std::vector<const PendingMap::value_type*> sorted_;  // guarded by flush_mu_
   std::atomic<bool> write_failed_{false};
 };
 
