@@ -155,8 +155,7 @@ void Help(CommandContext& ctx) {
       "HELP",
       "    Print this help.",
   };
-  ctx.out.ArrayHeader(std::size(kLines));
-  for (auto l : kLines) ctx.out.Simple(l);
+  ReplyHelp(ctx, kLines);
 }
 
 }  // namespace

@@ -243,8 +243,7 @@ void ClientHelp(CommandContext& ctx) {
       "HELP",
       "    Print this help.",
   };
-  ctx.out.ArrayHeader(std::size(kLines));
-  for (auto l : kLines) ctx.out.Simple(l);
+  ReplyHelp(ctx, kLines);
 }
 
 bool ValidName(std::string_view s) {

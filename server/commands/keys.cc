@@ -160,8 +160,7 @@ void ObjectHelp(CommandContext& ctx) {
       "HELP",
       "    Print this help.",
   };
-  ctx.out.ArrayHeader(std::size(kLines));
-  for (auto l : kLines) ctx.out.Simple(l);
+  ReplyHelp(ctx, kLines);
 }
 
 void ObjectCmd(CommandContext& ctx, Args a) {

@@ -98,8 +98,7 @@ void ConfigHelp(CommandContext& ctx) {
       "HELP",
       "    Print this help.",
   };
-  ctx.out.ArrayHeader(std::size(kLines));
-  for (auto l : kLines) ctx.out.Simple(l);
+  ReplyHelp(ctx, kLines);
 }
 
 void ConfigCmd(CommandContext& ctx, Args a) {

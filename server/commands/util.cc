@@ -45,4 +45,9 @@ void SyntaxError(CommandContext& ctx) { ctx.Error(errors::kSyntax); }
 
 bool Is(std::string_view arg, std::string_view word) { return EqualsIgnoreCase(arg, word); }
 
+void ReplyHelp(CommandContext& ctx, std::span<const std::string_view> lines) {
+  ctx.out.ArrayHeader(static_cast<int64_t>(lines.size()));
+  for (auto l : lines) ctx.out.Simple(l);
+}
+
 }  // namespace shoal::server

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "server/connection.h"
@@ -31,5 +32,8 @@ std::optional<int64_t> ParseExpire(std::string_view s, TimeUnit unit, bool absol
 void SyntaxError(CommandContext& ctx);
 
 bool Is(std::string_view arg, std::string_view word);
+
+// A HELP subcommand's reply: one simple string per line.
+void ReplyHelp(CommandContext& ctx, std::span<const std::string_view> lines);
 
 }  // namespace shoal::server

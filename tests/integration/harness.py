@@ -11,6 +11,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 
 import redis
 
@@ -218,3 +219,22 @@ class RawConnection:
             return False
         except ConnectionResetError:
             return True
+
+
+class ServerTestCase(unittest.TestCase):
+    """One shoal-server per test class, started with `server_args`."""
+
+    server_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = ShoalServer(*cls.server_args)
+        try:
+            cls.server.start()
+        except Exception:
+            cls.server.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()

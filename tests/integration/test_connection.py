@@ -70,23 +70,10 @@ def info_fields(info_text):
     return fields
 
 
-class ServerTestCase(unittest.TestCase):
+class ServerTestCase(harness.ServerTestCase):
     """One shoal-server per class. Each test gets a fresh raw connection, so
     protocol, name or auth changes never leak into the next test."""
     server_args = ()
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.ShoalServer(*cls.server_args)
-        try:
-            cls.server.start()
-        except Exception:
-            cls.server.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
 
     def setUp(self):
         self.conns = []

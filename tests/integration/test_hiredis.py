@@ -79,20 +79,7 @@ def run_client(port, *extra):
     return proc.returncode, proc.stdout, proc.stderr
 
 
-class HiredisScriptTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.ShoalServer()
-        try:
-            cls.server.start()
-        except Exception:
-            cls.server.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
-
+class HiredisScriptTest(harness.ServerTestCase):
     def test_script_output_matches_redis(self):
         rc, out, err = run_client(self.server.port)
         self.assertEqual(err, "")
@@ -119,19 +106,8 @@ class HiredisScriptTest(unittest.TestCase):
         self.assertEqual(out, "connect error: Connection refused\n")
 
 
-class HiredisAuthTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.ShoalServer("--requirepass", "s3cret")
-        try:
-            cls.server.start()
-        except Exception:
-            cls.server.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
+class HiredisAuthTest(harness.ServerTestCase):
+    server_args = ("--requirepass", "s3cret",)
 
     def test_script_after_auth(self):
         rc, out, err = run_client(self.server.port, "s3cret")

@@ -14,21 +14,8 @@ import harness
 REDIS_CLI = shutil.which("redis-cli") or "/usr/bin/redis-cli"
 
 
-class RedisCliTestCase(unittest.TestCase):
+class RedisCliTestCase(harness.ServerTestCase):
     server_args = ()
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.ShoalServer(*cls.server_args)
-        try:
-            cls.server.start()
-        except Exception:
-            cls.server.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
 
     def cli(self, *args, stdin=None, port=None):
         """Runs redis-cli; returns (exit code, stdout, stderr)."""

@@ -17,20 +17,7 @@ def as_dict(map_reply):
     return {k[1].decode(): val for k, val in v}
 
 
-class Resp3TestCase(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.ShoalServer()
-        try:
-            cls.server.start()
-        except Exception:
-            cls.server.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
-
+class Resp3TestCase(harness.ServerTestCase):
     def setUp(self):
         self.r3 = harness.RawConnection(self.server.port)
         self.addCleanup(self.r3.close)
