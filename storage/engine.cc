@@ -29,7 +29,11 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
 
   std::unique_ptr<Engine> e(new Engine());
   e->options_ = options;
-  e->block_cache_ = rocksdb::NewLRUCache(options.block_cache_bytes);
+  // Few shards: a shard must hold the biggest metadata block, or that block
+  // is evicted as soon as it is read and every lookup reads it again.
+  e->block_cache_ = rocksdb::NewLRUCache(options.block_cache_bytes, /*num_shard_bits=*/4,
+                                         /*strict_capacity_limit=*/false,
+                                         /*high_pri_pool_ratio=*/0.5);
 
   rocksdb::DBOptions db_opts;
   db_opts.create_if_missing = true;
@@ -46,8 +50,19 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = e->block_cache_;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  // Index and filters are partitioned into small blocks that live in the
+  // block cache (bounded memory however large the data), with the top
+  // level pinned and the rest cached at high priority. One big filter
+  // block per file would instead be read, checksummed and evicted again on
+  // every lookup of a key that is not in memory.
+  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  table.partition_filters = true;
+  table.metadata_block_size = 4096;
   table.cache_index_and_filter_blocks = true;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_top_level_index_and_filter = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.optimize_filters_for_memory = true;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name : kCfNames) {
