@@ -25,7 +25,17 @@ function(shoal_check_deps)
       endif()
     endforeach()
   endforeach()
-  # The Raft core stays pure: no Asio, no RocksDB, no threads (DESIGN.md §4).
+  # The Raft core stays pure: no Asio, no RocksDB, no threads, no wall
+  # clock (DESIGN.md §4), checked on its sources' includes...
+  file(GLOB raft_sources ${PROJECT_SOURCE_DIR}/cluster/raft/*.h ${PROJECT_SOURCE_DIR}/cluster/raft/*.cc)
+  foreach(src ${raft_sources})
+    file(STRINGS ${src} bad REGEX
+         "#include [<\"](asio|rocksdb|thread|mutex|shared_mutex|condition_variable|future|chrono|ctime|time\\.h|sys/|unistd|storage/|server/|client/)")
+    if(bad)
+      message(FATAL_ERROR "layering: ${src} breaks the Raft core's purity: ${bad}")
+    endif()
+  endforeach()
+  # ...and on what it links.
   get_target_property(raft_deps shoal_raft LINK_LIBRARIES)
   if(raft_deps)
     foreach(dep ${raft_deps})
