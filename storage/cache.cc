@@ -9,15 +9,14 @@
 namespace shoal::storage {
 
 struct CacheShard::Entry {
-  Entry* prev;
-  Entry* next;
   Entry* chain;
   uint64_t hash;
   int64_t expire_at_ms;
   uint32_t key_len;
   uint32_t val_len;
   uint32_t val_cap;      // bytes allocated for the value (>= val_len)
-  uint32_t access_s;     // last access, seconds (idle time, LRU sampling)
+  uint32_t access_s;     // last access, seconds (OBJECT IDLETIME)
+  uint32_t access_seq;   // shard's access counter at the last access (LRU)
   uint64_t gen;          // pending group-commit generation; 0 = clean
   uint16_t lfu_ldt_min;  // minutes at the last LFU decrement
   uint8_t lfu;           // logarithmic access counter (Redis's LFU)
@@ -34,9 +33,11 @@ namespace {
 constexpr uint8_t kLfuInit = 5;
 constexpr size_t kMallocOverhead = 16;
 constexpr size_t kBucketSlotBytes = sizeof(void*);
+// A shard this small is searched whole; a larger one is sampled.
 constexpr size_t kMaxSample = 64;
-// Entries looked at when pinned ones crowd the LRU end.
-constexpr size_t kMaxWalk = 4096;
+constexpr size_t kSampleSize = 16;
+// Bucket probes per sample, bounding the search when pinned entries crowd.
+constexpr size_t kMaxProbes = 256;
 
 uint64_t NextRandom(uint64_t* s) {
   *s ^= *s << 13;
@@ -93,31 +94,10 @@ CacheShard::Entry* CacheShard::Find(std::string_view key, uint64_t hash) const {
   return nullptr;
 }
 
-void CacheShard::PushFront(Entry* e) {
-  e->prev = nullptr;
-  e->next = head_;
-  if (head_) head_->prev = e;
-  head_ = e;
-  if (!tail_) tail_ = e;
-}
-
-void CacheShard::RemoveFromList(Entry* e) {
-  if (e->prev)
-    e->prev->next = e->next;
-  else
-    head_ = e->next;
-  if (e->next)
-    e->next->prev = e->prev;
-  else
-    tail_ = e->prev;
-  e->prev = e->next = nullptr;
-}
-
 void CacheShard::Unlink(Entry* e) {
   Entry** pp = &buckets_[e->hash & (buckets_.size() - 1)];
   while (*pp != e) pp = &(*pp)->chain;
   *pp = e->chain;
-  RemoveFromList(e);
   used_bytes_ -= Charge(e->key_len, e->val_cap);
   --count_;
   if (e->tombstone) --tombstones_;
@@ -135,10 +115,7 @@ uint8_t CacheShard::DecayedLfu(const Entry* e, int64_t now_ms) const {
 
 void CacheShard::Touch(Entry* e, int64_t now_ms) {
   e->access_s = static_cast<uint32_t>(now_ms / 1000);
-  if (head_ != e) {
-    RemoveFromList(e);
-    PushFront(e);
-  }
+  e->access_seq = ++access_clock_;
   if (IsLfu(settings_->policy.load(std::memory_order_relaxed))) {
     // Redis's logarithmic counter: the higher it is, the less likely an
     // access increments it.
@@ -187,45 +164,65 @@ bool CacheShard::Pinned(const Entry* e) const {
 }
 
 CacheShard::Entry* CacheShard::PickVictim(int64_t now_ms) {
-  if (!tail_) return nullptr;
-  auto policy = settings_->policy.load(std::memory_order_relaxed);
-  if (policy == EvictionPolicy::kAllKeysRandom) {
-    for (int tries = 0; tries < 64; ++tries) {
-      Entry* e = buckets_[NextRandom(&rng_) & (buckets_.size() - 1)];
-      if (e && !Pinned(e)) return e;
+  if (count_ == 0) return nullptr;
+  // Candidates: every entry of a small shard (so small caches evict
+  // exactly), else a random sample, as Redis's approximated LRU/LFU does.
+  // Pinned entries are never candidates.
+  Entry* cands[kMaxSample];
+  size_t n = 0;
+  if (count_ <= kMaxSample) {
+    for (Entry* head : buckets_) {
+      for (Entry* e = head; e && n < kMaxSample; e = e->chain) {
+        if (!Pinned(e)) cands[n++] = e;
+      }
+    }
+  } else {
+    for (size_t probes = 0; probes < kMaxProbes && n < kSampleSize; ++probes) {
+      for (Entry* e = buckets_[NextRandom(&rng_) & (buckets_.size() - 1)]; e && n < kSampleSize;
+           e = e->chain) {
+        if (!Pinned(e)) cands[n++] = e;
+      }
     }
   }
-  // The other policies look at a sample from the least recently used end.
-  // noeviction and the volatile-* policies with no volatile candidate fall
-  // back to LRU: leaving the cache deletes nothing, so the cache always
-  // keeps within its bound (docs/adr/002-cache-and-group-commit.md).
-  const bool volatile_only =
-      policy == EvictionPolicy::kVolatileLru || policy == EvictionPolicy::kVolatileLfu ||
-      policy == EvictionPolicy::kVolatileRandom || policy == EvictionPolicy::kVolatileTtl;
+  if (n == 0) return nullptr;
+  auto policy = settings_->policy.load(std::memory_order_relaxed);
+  // Tombstones that reached RocksDB are the cheapest thing to drop.
+  for (size_t i = 0; i < n; ++i) {
+    if (cands[i]->tombstone) return cands[i];
+  }
+  if (policy == EvictionPolicy::kAllKeysRandom || policy == EvictionPolicy::kVolatileRandom) {
+    size_t start = NextRandom(&rng_) % n;
+    for (size_t k = 0; k < n; ++k) {
+      Entry* e = cands[(start + k) % n];
+      if (policy == EvictionPolicy::kAllKeysRandom || e->expire_at_ms != 0) return e;
+    }
+  }
+  const bool volatile_only = policy == EvictionPolicy::kVolatileLru ||
+                             policy == EvictionPolicy::kVolatileLfu ||
+                             policy == EvictionPolicy::kVolatileTtl;
   const bool by_lfu = IsLfu(policy);
+  auto age = [&](const Entry* e) { return access_clock_ - e->access_seq; };
   Entry* best = nullptr;
-  Entry* lru = nullptr;
-  size_t seen = 0, walked = 0;
-  // The sample counts unpinned entries only; the walk itself is bounded.
-  for (Entry* e = tail_; e && seen < kMaxSample && walked < kMaxWalk; e = e->prev, ++walked) {
-    if (Pinned(e)) continue;
-    ++seen;
-    if (!lru) lru = e;
-    // Tombstones that reached RocksDB are the cheapest thing to drop.
-    if (e->tombstone) return e;
+  Entry* oldest = nullptr;
+  for (size_t i = 0; i < n; ++i) {
+    Entry* e = cands[i];
+    if (!oldest || age(e) > age(oldest)) oldest = e;
     if (volatile_only && e->expire_at_ms == 0) continue;
     if (!best) {
       best = e;
-      if (!by_lfu && policy != EvictionPolicy::kVolatileTtl) break;
-      continue;
-    }
-    if (policy == EvictionPolicy::kVolatileTtl) {
+    } else if (policy == EvictionPolicy::kVolatileTtl) {
       if (e->expire_at_ms < best->expire_at_ms) best = e;
-    } else if (by_lfu && DecayedLfu(e, now_ms) < DecayedLfu(best, now_ms)) {
+    } else if (by_lfu) {
+      uint8_t fe = DecayedLfu(e, now_ms), fb = DecayedLfu(best, now_ms);
+      if (fe < fb || (fe == fb && age(e) > age(best))) best = e;
+    } else if (age(e) > age(best)) {
       best = e;
     }
   }
-  return best ? best : lru;
+  // noeviction, and the volatile-* policies with no volatile candidate,
+  // fall back to LRU: leaving the cache deletes nothing, so the cache
+  // always keeps within its bound (docs/adr/002-cache-and-group-commit.md).
+  return best ? best : oldest;
 }
 
 bool CacheShard::MakeRoom(size_t need, int64_t now_ms) {
@@ -278,13 +275,13 @@ bool CacheShard::Put(std::string_view key, uint64_t hash, ValueType type, int64_
   e->tombstone = false;
   e->lfu = lfu;
   e->access_s = static_cast<uint32_t>(now_ms / 1000);
+  e->access_seq = ++access_clock_;
   e->lfu_ldt_min = static_cast<uint16_t>((now_ms / 60000) & 0xffff);
   if (!key.empty()) std::memcpy(e->data(), key.data(), key.size());
   if (!value.empty()) std::memcpy(e->data() + key.size(), value.data(), value.size());
   Entry*& slot = buckets_[hash & (buckets_.size() - 1)];
   e->chain = slot;
   slot = e;
-  PushFront(e);
   ++count_;
   used_bytes_ += charge;
   if (count_ > buckets_.size()) Rehash(buckets_.size() * 2);
@@ -319,7 +316,16 @@ void CacheShard::Erase(std::string_view key, uint64_t hash) {
 }
 
 void CacheShard::Clear() {
-  while (head_) Unlink(head_);
+  for (Entry*& head : buckets_) {
+    while (head) {
+      Entry* next = head->chain;
+      std::free(head);
+      head = next;
+    }
+  }
+  count_ = 0;
+  tombstones_ = 0;
+  used_bytes_ = 0;
 }
 
 void CacheShard::Shrink(int64_t now_ms) { (void)MakeRoom(0, now_ms); }

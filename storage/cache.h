@@ -11,8 +11,10 @@
 // pinned: it cannot be evicted, because RocksDB does not have it yet.
 // Deletions are cached as pinned tombstones for the same reason.
 //
-// Memory: one allocation per entry (header + key + value) and an intrusive
-// LRU list and hash chain, so the per-key overhead is close to Redis's.
+// Memory: one allocation per entry (header + key + value) on an intrusive
+// hash chain; recency is an access counter in the entry and eviction
+// samples entries (exactly in a small shard), as Redis's approximated LRU
+// does, so the per-key overhead is close to Redis's.
 //
 // Not thread-safe: each shard is guarded by its owner's mutex (the keyspace
 // stripe that holds it).
@@ -106,8 +108,6 @@ class CacheShard {
   Entry* Find(std::string_view key, uint64_t hash) const;
   void Unlink(Entry* e);
   void Touch(Entry* e, int64_t now_ms);
-  void PushFront(Entry* e);
-  void RemoveFromList(Entry* e);
   Entry* PickVictim(int64_t now_ms);
   bool Pinned(const Entry* e) const;
   void MarkTombstone(Entry* e);
@@ -118,8 +118,7 @@ class CacheShard {
 
   CacheSettings* settings_;
   std::vector<Entry*> buckets_;
-  Entry* head_ = nullptr;  // most recently used
-  Entry* tail_ = nullptr;  // least recently used
+  uint32_t access_clock_ = 0;  // counts accesses; orders entries for LRU
   size_t count_ = 0;
   size_t tombstones_ = 0;  // entries with tombstone set
   size_t used_bytes_ = 0;
