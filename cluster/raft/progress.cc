@@ -145,14 +145,20 @@ void Tracker::AddVoter(NodeId id, Index next_index) {
     it->second.is_learner = false;  // promotion keeps the progress
     return;
   }
-  progress_.emplace(id, Progress(next_index, max_inflight_, max_inflight_bytes_, false));
+  // A new member counts as recently active, or a leader running
+  // CheckQuorum right after adding it could step down for no reason.
+  auto [it2, ok] =
+      progress_.emplace(id, Progress(next_index, max_inflight_, max_inflight_bytes_, false));
+  it2->second.recent_active = true;
 }
 
 void Tracker::AddLearner(NodeId id, Index next_index) {
   if (voters_.count(id)) return;  // demotion is not supported
   learners_.insert(id);
   if (!progress_.count(id)) {
-    progress_.emplace(id, Progress(next_index, max_inflight_, max_inflight_bytes_, true));
+    auto [it, ok] =
+        progress_.emplace(id, Progress(next_index, max_inflight_, max_inflight_bytes_, true));
+    it->second.recent_active = true;
   }
 }
 
