@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 
+#include "core/clock.h"
 #include "core/hash.h"
 #include "core/keyslot.h"
 
@@ -30,11 +31,27 @@ Keyspace::~Keyspace() = default;
 
 Status Keyspace::CountKeys() {
   int64_t keys = 0, expires = 0;
+  // With an unbounded cache every record is loaded now, as Redis loads its
+  // data set: from then on a cache miss means the key does not exist, and
+  // neither reads nor writes of absent keys touch RocksDB (ADR 002).
+  const bool load_all = maxmemory_.load() == 0;
+  const int64_t load_time_ms = SystemClock::Get()->NowMs();
   {
     auto it = engine_->NewIterator(Cf::kMeta);
-    for (it->SeekToFirst(); it->Valid(); it->Next()) ++keys;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ++keys;
+      if (!load_all) continue;
+      std::string_view k(it->key().data(), it->key().size());
+      auto dk = DecodeMetaKey(k);
+      auto meta = DecodeMetaValue(std::string_view(it->value().data(), it->value().size()));
+      if (!dk || !meta) return Status::Corruption("bad metadata record at load");
+      KeyRef ref = Ref(dk->second);
+      (void)stripes_[ref.stripe].cache->Put(ref.key, ref.hash, meta->type, meta->expire_at_ms,
+                                            meta->payload, load_time_ms);
+    }
     if (!it->status().ok()) return Status::IoError(it->status().ToString());
   }
+  complete_ = load_all;
   {
     auto it = engine_->NewIterator(Cf::kExpire);
     for (it->SeekToFirst(); it->Valid(); it->Next()) ++expires;
@@ -81,6 +98,7 @@ Result<std::optional<Record>> Keyspace::Read(const KeyRef& key, int64_t now_ms,
     return std::optional<Record>(Record{hit->type, hit->expire_at_ms, hit->value});
   }
   misses_.fetch_add(1, std::memory_order_relaxed);
+  if (Complete()) return std::optional<Record>();
   std::string raw;
   auto s = engine_->Get(Cf::kMeta, EncodeMetaKey(key.slot, key.key), &raw);
   if (s.code() == Status::Code::kNotFound) {
@@ -132,7 +150,15 @@ std::optional<uint8_t> Keyspace::Frequency(const KeyRef& key, int64_t now_ms) {
   return stripes_[key.stripe].cache->Frequency(key.key, key.hash, now_ms);
 }
 
+bool Keyspace::Complete() const {
+  // Holds while nothing ever left the cache: no bound, no eviction.
+  return complete_.load(std::memory_order_relaxed) &&
+         cache_settings_.evicted.load(std::memory_order_relaxed) == 0 &&
+         cache_settings_.capacity_bytes_per_shard.load(std::memory_order_relaxed) == 0;
+}
+
 void Keyspace::SetMaxMemory(uint64_t bytes, int64_t now_ms) {
+  if (bytes != 0) complete_ = false;  // records may leave the cache from now on
   maxmemory_ = bytes;
   cache_settings_.capacity_bytes_per_shard = bytes / kStripes;
   if (bytes == 0) return;
@@ -161,6 +187,9 @@ uint64_t Keyspace::cache_entries() {
 }
 
 void Keyspace::ResetStats() {
+  // The eviction count also proves the cache is still complete; keep that
+  // fact before the counter restarts from zero.
+  if (cache_settings_.evicted.load() != 0) complete_ = false;
   hits_ = 0;
   misses_ = 0;
   ks_hits_ = 0;
@@ -320,6 +349,7 @@ void Keyspace::OnFlushFailure(const Status& s) {
   // is served equals what is stored, and refuse further writes.
   spdlog::critical("storage write failed, refusing writes until restart: {}", s.ToString());
   write_failed_ = true;
+  complete_ = false;
   auto lock = LockAll();
   {
     std::lock_guard<std::mutex> g(pending_mu_);

@@ -122,6 +122,9 @@ class Keyspace {
 
   // Drops all cached records (FLUSHALL). Caller holds LockAll.
   void ClearCache();
+  // True while the cache holds every record that exists (unbounded cache,
+  // loaded at open, nothing evicted since): a miss is then an answer.
+  bool Complete() const;
 
   // Makes every write committed by the calling thread durable per the
   // fsync policy (the group commit). Cheap when another thread's flush
@@ -163,6 +166,7 @@ class Keyspace {
   PendingMap flushing_;    // reused between flushes; guarded by flush_mu_
   std::vector<const PendingMap::value_type*> sorted_;  // guarded by flush_mu_
   std::atomic<bool> write_failed_{false};
+  std::atomic<bool> complete_{false};
 };
 
 // A group of record changes that becomes visible and durable together (one

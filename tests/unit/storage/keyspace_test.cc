@@ -523,3 +523,41 @@ TEST_F(KeyspaceBehaviourTest, SameOpsGiveSameRepliesAndStateOnAnotherReplica) {
 
 }  // namespace
 }  // namespace shoal::storage
+
+namespace shoal::storage {
+namespace {
+
+using test_util::Bulk;
+class CompleteCacheTest : public test_util::KeyspaceTest {};
+
+TEST_F(CompleteCacheTest, UnboundedCacheLoadsEverythingAtOpenAndAnswersMissesFromMemory) {
+  for (int i = 0; i < 50; ++i) Set("k" + std::to_string(i), "v" + std::to_string(i));
+  Reopen();
+  EXPECT_TRUE(ks_->Complete());
+  EXPECT_EQ(ks_->cache_entries(), 50u);
+  uint64_t misses = ks_->cache_misses();
+  EXPECT_EQ(Get("k7"), Bulk("v7"));
+  EXPECT_EQ(Get("absent"), "$-1\r\n");
+  // Both answered without RocksDB: a hit, and a miss that is an answer.
+  EXPECT_EQ(ks_->cache_misses(), misses + 1);
+  EXPECT_EQ(Set("absent", "now"), "+OK\r\n");
+  EXPECT_EQ(Get("absent"), Bulk("now"));
+  EXPECT_EQ(ks_->key_count(), 51);
+}
+
+TEST_F(CompleteCacheTest, BoundingTheCacheEndsCompletenessAndReadsGoToDisk) {
+  for (int i = 0; i < 200; ++i) Set("k" + std::to_string(i), std::string(100, 'x'));
+  Flush();
+  ASSERT_TRUE(ks_->Complete());
+  ks_->SetMaxMemory(64 * 1024, kNow);
+  EXPECT_FALSE(ks_->Complete());
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_EQ(Get("k" + std::to_string(i)), Bulk(std::string(100, 'x'))) << i;
+  }
+  ks_->SetMaxMemory(0, kNow);
+  EXPECT_FALSE(ks_->Complete());  // until a restart reloads everything
+  EXPECT_EQ(Get("never-written"), "$-1\r\n");
+}
+
+}  // namespace
+}  // namespace shoal::storage
