@@ -18,6 +18,12 @@ void Inflights::FreeLE(Index index) {
   }
 }
 
+void Inflights::FreeFirstOne() {
+  if (items_.empty()) return;
+  bytes_ -= items_.front().second;
+  items_.pop_front();
+}
+
 void Inflights::Reset() {
   items_.clear();
   bytes_ = 0;
@@ -25,9 +31,12 @@ void Inflights::Reset() {
 
 const char* ProgressStateName(ProgressState s) {
   switch (s) {
-    case ProgressState::kProbe: return "probe";
-    case ProgressState::kReplicate: return "replicate";
-    case ProgressState::kSnapshot: return "snapshot";
+    case ProgressState::kProbe:
+      return "probe";
+    case ProgressState::kReplicate:
+      return "replicate";
+    case ProgressState::kSnapshot:
+      return "snapshot";
   }
   return "?";
 }
@@ -89,9 +98,12 @@ bool Progress::MaybeDecrTo(Index rejected, Index match_hint) {
 
 bool Progress::IsPaused() const {
   switch (state) {
-    case ProgressState::kProbe: return probe_sent;
-    case ProgressState::kReplicate: return inflights.Full();
-    case ProgressState::kSnapshot: return true;
+    case ProgressState::kProbe:
+      return probe_sent;
+    case ProgressState::kReplicate:
+      return inflights.Full();
+    case ProgressState::kSnapshot:
+      return true;
   }
   return true;
 }

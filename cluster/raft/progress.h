@@ -21,6 +21,8 @@ class Inflights {
   void Add(Index last_index, uint64_t bytes);
   // Frees every message whose last index is <= `index` (acknowledged).
   void FreeLE(Index index);
+  // Frees the oldest message (no-op when empty).
+  void FreeFirstOne();
   bool Full() const { return items_.size() >= max_count_ || (max_bytes_ && bytes_ >= max_bytes_); }
   size_t count() const { return items_.size(); }
   void Reset();
@@ -46,9 +48,10 @@ struct Progress {
   Index match = 0;
   Index next = 1;
   ProgressState state = ProgressState::kProbe;
-  Index pending_snapshot = 0;  // index of the snapshot being sent
-  bool recent_active = false;  // heard from since the last CheckQuorum
-  bool probe_sent = false;     // in Probe: an append is outstanding
+  Index pending_snapshot = 0;         // index of the snapshot being sent
+  bool recent_active = false;         // heard from since the last CheckQuorum
+  bool probe_sent = false;            // in Probe: an append is outstanding
+  uint64_t acked_heartbeat_tick = 0;  // leader tick of the newest acked heartbeat
   Inflights inflights;
   bool is_learner = false;
 

@@ -40,9 +40,8 @@ Raft::Raft(const Config& config)
   if (config.applied > 0) log_.AppliedTo(config.applied);
   BecomeFollower(term_, kNoNode);
   Log("newraft " + Describe(cs) + " term=" + std::to_string(term_) +
-      " commit=" + std::to_string(log_.committed()) + " applied=" +
-      std::to_string(log_.applied()) + " last=" + std::to_string(log_.LastTerm()) + "/" +
-      std::to_string(log_.LastIndex()));
+      " commit=" + std::to_string(log_.committed()) + " applied=" + std::to_string(log_.applied()) +
+      " last=" + std::to_string(log_.LastTerm()) + "/" + std::to_string(log_.LastIndex()));
 }
 
 void Raft::Log(const std::string& line) const {
@@ -190,14 +189,13 @@ Status Raft::Step(Message m) {
   } else if (m.term > term_) {
     if (m.type == MessageType::kVote || m.type == MessageType::kPreVote) {
       bool force = m.context == "transfer";
-      bool in_lease = config_.check_quorum && lead_ != kNoNode &&
-                      election_elapsed_ < config_.election_tick;
+      bool in_lease =
+          config_.check_quorum && lead_ != kNoNode && election_elapsed_ < config_.election_tick;
       if (!force && in_lease) {
         // A leader was heard from recently: a partitioned node rejoining
         // must not disrupt it (thesis §4.2.3).
-        Log("ignored " + std::string(MessageTypeName(m.type)) + " from " +
-            std::to_string(m.from) + " at term " + std::to_string(m.term) +
-            ": lease is not expired");
+        Log("ignored " + std::string(MessageTypeName(m.type)) + " from " + std::to_string(m.from) +
+            " at term " + std::to_string(m.term) + ": lease is not expired");
         return Status::Ok();
       }
     }
@@ -266,6 +264,7 @@ Status Raft::Step(Message m) {
 }
 
 void Raft::Tick() {
+  ++ticks_;
   if (role_ == Role::kLeader) {
     TickHeartbeat();
   } else {
@@ -312,7 +311,8 @@ void Raft::TickHeartbeat() {
 }
 
 void Raft::Send(Message m) {
-  m.from = id_;
+  // A forwarded TransferLeader names the transferee in `from`: keep it.
+  if (m.type != MessageType::kTransferLeader || m.from == kNoNode) m.from = id_;
   switch (m.type) {
     case MessageType::kVote:
     case MessageType::kVoteResp:

@@ -123,6 +123,10 @@ class Raft {
   void ReleasePendingReads();
   void SendTimeoutNow(NodeId to);
   void AbortLeaderTransfer() { lead_transferee_ = kNoNode; }
+  // Lease-based reads: true while a quorum acknowledged a heartbeat sent
+  // less than an election timeout ago (thesis §6.4.1), so no other leader
+  // can have been elected yet, and no transfer is under way.
+  bool LeaseValid();
 
   void TickElection();
   void TickHeartbeat();
@@ -144,6 +148,9 @@ class Raft {
   uint64_t uncommitted_size_ = 0;
   std::set<NodeId> removed_;  // ids never to be reused
 
+  // Ticks since start (never reset): heartbeats carry the tick they were
+  // sent at, so the leader knows how fresh each follower's ack is.
+  uint64_t ticks_ = 1;  // from 1: a heartbeat stamp of 0 means "never acked"
   int election_elapsed_ = 0;
   int heartbeat_elapsed_ = 0;
   int randomized_election_timeout_ = 0;

@@ -119,8 +119,8 @@ void Raft::HandleAppend(const Message& m) {
   r.reject = true;
   r.reject_hint = hint;
   r.hint_term = log_.TermOf(hint);
-  Log("rejected App log=" + std::to_string(m.log_term) + "/" + std::to_string(m.index) +
-      " from " + std::to_string(m.from) + ", hint " + std::to_string(r.hint_term) + "/" +
+  Log("rejected App log=" + std::to_string(m.log_term) + "/" + std::to_string(m.index) + " from " +
+      std::to_string(m.from) + ", hint " + std::to_string(r.hint_term) + "/" +
       std::to_string(hint));
   Send(std::move(r));
 }
@@ -131,6 +131,7 @@ void Raft::HandleHeartbeat(const Message& m) {
   r.type = MessageType::kHeartbeatResp;
   r.to = m.from;
   r.context = m.context;
+  r.index = m.index;  // the leader's tick at sending, for its lease
   Send(std::move(r));
 }
 

@@ -24,9 +24,7 @@ bool Raft::AppendEntries(std::vector<Entry> entries) {
   return true;
 }
 
-bool Raft::CommittedEntryInCurrentTerm() const {
-  return log_.TermOf(log_.committed()) == term_;
-}
+bool Raft::CommittedEntryInCurrentTerm() const { return log_.TermOf(log_.committed()) == term_; }
 
 bool Raft::MaybeCommit() {
   Index before = log_.committed();
@@ -61,8 +59,8 @@ bool Raft::MaybeSendAppend(NodeId to, bool send_if_empty) {
     if (snap.empty()) return false;  // not available yet; retried later
     m.type = MessageType::kSnap;
     m.snapshot = std::make_shared<Snapshot>(std::move(snap));
-    Log("sent snapshot at " + std::to_string(m.snapshot->meta.index) + " to " +
-        std::to_string(to) + " [" + pr->Describe() + "]");
+    Log("sent snapshot at " + std::to_string(m.snapshot->meta.index) + " to " + std::to_string(to) +
+        " [" + pr->Describe() + "]");
     pr->BecomeSnapshot(m.snapshot->meta.index);
     Send(std::move(m));
     return true;
@@ -91,7 +89,22 @@ void Raft::SendHeartbeat(NodeId to, const std::string& ctx) {
   // would be wrong.
   m.commit = std::min(pr->match, log_.committed());
   m.context = ctx;
+  m.index = ticks_;  // echoed back: how fresh the ack is (leases)
   Send(std::move(m));
+}
+
+bool Raft::LeaseValid() {
+  if (lead_transferee_ != kNoNode) return false;  // the target may win at once
+  std::vector<uint64_t> acked;
+  for (NodeId v : tracker_.voters()) {
+    Progress* pr = tracker_.Get(v);
+    acked.push_back(v == id_ ? ticks_ : pr->acked_heartbeat_tick);
+  }
+  std::sort(acked.begin(), acked.end(), std::greater<>());
+  uint64_t quorum_tick = acked[tracker_.quorum() - 1];
+  // Followers restart their election timers when a heartbeat arrives, after
+  // it was sent: none can campaign before quorum_tick + election_tick.
+  return quorum_tick > 0 && quorum_tick + static_cast<uint64_t>(config_.election_tick) > ticks_;
 }
 
 void Raft::BcastAppend() {
@@ -164,7 +177,8 @@ Status Raft::StepLeader(Message& m) {
         }
         pending_conf_index_ = log_.LastIndex() + i + 1;
       }
-      if (!AppendEntries(std::move(m.entries))) return ProposalDropped("too many uncommitted bytes");
+      if (!AppendEntries(std::move(m.entries)))
+        return ProposalDropped("too many uncommitted bytes");
       BcastAppend();
       return Status::Ok();
     }
@@ -179,9 +193,11 @@ Status Raft::StepLeader(Message& m) {
         pending_reads_.push_back(m);
         return Status::Ok();
       }
-      if (config_.read_only == ReadOnlyOption::kLeaseBased) {
+      if (config_.read_only == ReadOnlyOption::kLeaseBased && LeaseValid()) {
         RespondToRead(m.from, log_.committed(), m.context);
       } else {
+        // Safe reads, and lease reads without a valid lease, confirm
+        // leadership with a heartbeat round.
         read_only_.Add(log_.committed(), m.from, m.context, id_);
         BcastHeartbeat(m.context);
       }
@@ -262,8 +278,16 @@ Status Raft::StepLeader(Message& m) {
     case MessageType::kHeartbeatResp: {
       pr->recent_active = true;
       pr->probe_sent = false;
+      pr->acked_heartbeat_tick = std::max(pr->acked_heartbeat_tick, m.index);
+      // The follower is alive but the pipeline is full: the appends in it
+      // may all have been lost, and nothing else would ever resend them.
+      // Make room for one; if there is a gap, the follower rejects it and
+      // the leader probes back.
+      if (pr->state == ProgressState::kReplicate && pr->inflights.Full()) {
+        pr->inflights.FreeFirstOne();
+      }
       if (pr->match < log_.LastIndex()) SendAppend(m.from);
-      if (config_.read_only != ReadOnlyOption::kSafe || m.context.empty()) return Status::Ok();
+      if (m.context.empty()) return Status::Ok();
       if (read_only_.Ack(m.from, m.context) < tracker_.quorum()) return Status::Ok();
       for (const auto& req : read_only_.Advance(m.context)) {
         RespondToRead(req.from, req.index, req.ctx);

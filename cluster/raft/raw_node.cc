@@ -31,8 +31,7 @@ Status RawNode::ProposeConfChange(const ConfChange& cc) {
 
 Status RawNode::Step(Message m) {
   if (m.IsLocal()) return Status::InvalidArgument("raft: cannot step a local message");
-  if (m.IsResponse() && raft_.tracker().Get(m.from) == nullptr &&
-      raft_.role() == Role::kLeader) {
+  if (m.IsResponse() && raft_.tracker().Get(m.from) == nullptr && raft_.role() == Role::kLeader) {
     return Status::InvalidArgument("raft: response from an unknown peer");
   }
   return raft_.Step(std::move(m));
@@ -91,9 +90,10 @@ Ready RawNode::GetReady() {
   if (!rd.snapshot) rd.committed_entries = log.NextCommittedEntries();
   rd.messages.swap(raft_.msgs_);
   rd.read_states.swap(raft_.read_states_);
-  // A vote or term change, or new entries, must be on disk before the
-  // messages that depend on them leave (a vote persisted before it is sent).
-  rd.must_sync = !rd.entries.empty() ||
+  // A vote or term change, new entries or a snapshot must be on disk before
+  // the messages that depend on them leave (a vote persisted before it is
+  // sent; a snapshot before the AppResp that tells the leader we hold it).
+  rd.must_sync = !rd.entries.empty() || rd.snapshot.has_value() ||
                  (rd.hard_state && (rd.hard_state->term != prev_hard_.term ||
                                     rd.hard_state->vote != prev_hard_.vote));
   if (!rd.committed_entries.empty()) log.ApplyingTo(rd.committed_entries.back().index);

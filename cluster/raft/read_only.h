@@ -15,7 +15,7 @@ namespace shoal::raft {
 class ReadOnlyQueue {
  public:
   struct Request {
-    Index index = 0;      // commit index when the request arrived
+    Index index = 0;        // commit index when the request arrived
     NodeId from = kNoNode;  // who asked (kNoNode or self: local)
     std::string ctx;
     std::set<NodeId> acks;

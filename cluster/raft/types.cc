@@ -29,25 +29,44 @@ bool ConfChange::Decode(const std::string& data) {
 
 const char* MessageTypeName(MessageType t) {
   switch (t) {
-    case MessageType::kHup: return "Hup";
-    case MessageType::kBeat: return "Beat";
-    case MessageType::kProp: return "Prop";
-    case MessageType::kApp: return "App";
-    case MessageType::kAppResp: return "AppResp";
-    case MessageType::kVote: return "Vote";
-    case MessageType::kVoteResp: return "VoteResp";
-    case MessageType::kPreVote: return "PreVote";
-    case MessageType::kPreVoteResp: return "PreVoteResp";
-    case MessageType::kSnap: return "Snap";
-    case MessageType::kHeartbeat: return "Heartbeat";
-    case MessageType::kHeartbeatResp: return "HeartbeatResp";
-    case MessageType::kReadIndex: return "ReadIndex";
-    case MessageType::kReadIndexResp: return "ReadIndexResp";
-    case MessageType::kTransferLeader: return "TransferLeader";
-    case MessageType::kTimeoutNow: return "TimeoutNow";
-    case MessageType::kUnreachable: return "Unreachable";
-    case MessageType::kSnapStatus: return "SnapStatus";
-    case MessageType::kCheckQuorum: return "CheckQuorum";
+    case MessageType::kHup:
+      return "Hup";
+    case MessageType::kBeat:
+      return "Beat";
+    case MessageType::kProp:
+      return "Prop";
+    case MessageType::kApp:
+      return "App";
+    case MessageType::kAppResp:
+      return "AppResp";
+    case MessageType::kVote:
+      return "Vote";
+    case MessageType::kVoteResp:
+      return "VoteResp";
+    case MessageType::kPreVote:
+      return "PreVote";
+    case MessageType::kPreVoteResp:
+      return "PreVoteResp";
+    case MessageType::kSnap:
+      return "Snap";
+    case MessageType::kHeartbeat:
+      return "Heartbeat";
+    case MessageType::kHeartbeatResp:
+      return "HeartbeatResp";
+    case MessageType::kReadIndex:
+      return "ReadIndex";
+    case MessageType::kReadIndexResp:
+      return "ReadIndexResp";
+    case MessageType::kTransferLeader:
+      return "TransferLeader";
+    case MessageType::kTimeoutNow:
+      return "TimeoutNow";
+    case MessageType::kUnreachable:
+      return "Unreachable";
+    case MessageType::kSnapStatus:
+      return "SnapStatus";
+    case MessageType::kCheckQuorum:
+      return "CheckQuorum";
   }
   return "?";
 }
@@ -66,10 +85,14 @@ bool Message::IsResponse() const {
 
 const char* RoleName(Role r) {
   switch (r) {
-    case Role::kFollower: return "follower";
-    case Role::kPreCandidate: return "pre-candidate";
-    case Role::kCandidate: return "candidate";
-    case Role::kLeader: return "leader";
+    case Role::kFollower:
+      return "follower";
+    case Role::kPreCandidate:
+      return "pre-candidate";
+    case Role::kCandidate:
+      return "candidate";
+    case Role::kLeader:
+      return "leader";
   }
   return "?";
 }
@@ -133,7 +156,8 @@ std::string Describe(const HardState& hs) {
 
 std::string Describe(const ConfState& cs) {
   std::string out = "voters=(";
-  for (size_t i = 0; i < cs.voters.size(); ++i) out += (i ? " " : "") + std::to_string(cs.voters[i]);
+  for (size_t i = 0; i < cs.voters.size(); ++i)
+    out += (i ? " " : "") + std::to_string(cs.voters[i]);
   out += ")";
   if (!cs.learners.empty()) {
     out += " learners=(";

@@ -79,19 +79,19 @@ struct Snapshot {
 
 // On the wire (transport): never change the numbers.
 enum class MessageType : uint8_t {
-  kHup = 0,              // local: start an election
-  kBeat = 1,             // local: leader sends heartbeats
-  kProp = 2,             // local or forwarded proposal
-  kApp = 3,              // append entries
+  kHup = 0,   // local: start an election
+  kBeat = 1,  // local: leader sends heartbeats
+  kProp = 2,  // local or forwarded proposal
+  kApp = 3,   // append entries
   kAppResp = 4,
   kVote = 5,
   kVoteResp = 6,
   kPreVote = 7,
   kPreVoteResp = 8,
-  kSnap = 9,             // install snapshot
+  kSnap = 9,  // install snapshot
   kHeartbeat = 10,
   kHeartbeatResp = 11,
-  kReadIndex = 12,       // local or forwarded read request
+  kReadIndex = 12,  // local or forwarded read request
   kReadIndexResp = 13,
   kTransferLeader = 14,  // local or forwarded
   kTimeoutNow = 15,      // leader tells the transferee to campaign now
@@ -113,8 +113,8 @@ struct Message {
   Index commit = 0;
   bool reject = false;
   Index reject_hint = 0;
-  Term hint_term = 0;  // with reject_hint: term of the follower's entry there
-  std::string context;  // ReadIndex request id, campaign kind
+  Term hint_term = 0;                        // with reject_hint: term of the follower's entry there
+  std::string context;                       // ReadIndex request id, campaign kind
   std::shared_ptr<const Snapshot> snapshot;  // kSnap
 
   bool IsLocal() const;

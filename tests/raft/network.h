@@ -63,7 +63,7 @@ struct TestNode {
   std::unique_ptr<RawNode> raw;
   StateMachine sm;
   ConfState conf;
-  std::vector<ReadState> reads;  // read states received
+  std::vector<ReadState> reads;        // read states received
   std::vector<Entry> applied_entries;  // every entry applied, in order
 };
 
@@ -109,10 +109,14 @@ class Network {
 
   // Handles one node's Ready: persist, queue messages, apply. Returns
   // whether there was anything to do.
-  bool ProcessReady(NodeId id) {
+  bool ProcessReady(NodeId id) { return ProcessReady(id, nullptr); }
+
+  // The same, showing the Ready to `observe` (if set) before handling it.
+  bool ProcessReady(NodeId id, const std::function<void(const Ready&)>& observe) {
     auto& n = nodes_.at(id);
     if (!n.raw->HasReady()) return false;
     Ready rd = n.raw->GetReady();
+    if (observe) observe(rd);
     if (rd.snapshot) {
       CHECK(n.storage->ApplySnapshot(*rd.snapshot).ok());
     }
@@ -175,6 +179,14 @@ class Network {
   void Heal() { cut_.clear(); }
   void Down(NodeId id) { down_.insert(id); }
   void Up(NodeId id) { down_.erase(id); }
+
+  // Options for nodes created or restarted from now on.
+  NodeOptions& options() { return options_; }
+  bool IsDown(NodeId id) const { return down_.count(id) > 0; }
+  // Whether m would reach its destination now (link not cut, node up).
+  bool CanDeliver(const Message& m) const {
+    return !cut_.count({m.from, m.to}) && !down_.count(m.to) && nodes_.count(m.to);
+  }
 
   NodeId Leader() {
     NodeId leader = kNoNode;

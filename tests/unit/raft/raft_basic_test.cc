@@ -135,8 +135,7 @@ TEST(Raft, LearnerReceivesTheLogAndCanBePromoted) {
   Network net({1, 2, 3});
   ASSERT_EQ(ElectLeader(net, 1), 1u);
   net.AddNode(4, ConfState{});
-  ASSERT_TRUE(
-      net.raw(1).ProposeConfChange(ConfChange{ConfChangeType::kAddLearner, 4, {}}).ok());
+  ASSERT_TRUE(net.raw(1).ProposeConfChange(ConfChange{ConfChangeType::kAddLearner, 4, {}}).ok());
   ASSERT_TRUE(net.raw(1).Propose("a").ok());
   net.Stabilize();
   for (int i = 0; i < 3; ++i) {
