@@ -208,16 +208,18 @@ CacheShard::Entry* CacheShard::PickVictim(int64_t now_ms) {
     Entry* e = cands[i];
     if (!oldest || age(e) > age(oldest)) oldest = e;
     if (volatile_only && e->expire_at_ms == 0) continue;
-    if (!best) {
-      best = e;
+    bool better;
+    if (best == nullptr) {
+      better = true;
     } else if (policy == EvictionPolicy::kVolatileTtl) {
-      if (e->expire_at_ms < best->expire_at_ms) best = e;
+      better = e->expire_at_ms < best->expire_at_ms;
     } else if (by_lfu) {
       uint8_t fe = DecayedLfu(e, now_ms), fb = DecayedLfu(best, now_ms);
-      if (fe < fb || (fe == fb && age(e) > age(best))) best = e;
-    } else if (age(e) > age(best)) {
-      best = e;
+      better = fe < fb || (fe == fb && age(e) > age(best));
+    } else {
+      better = age(e) > age(best);
     }
+    if (better) best = e;
   }
   // noeviction, and the volatile-* policies with no volatile candidate,
   // fall back to LRU: leaving the cache deletes nothing, so the cache

@@ -199,12 +199,11 @@ Status Raft::Step(Message m) {
         return Status::Ok();
       }
     }
-    if (m.type == MessageType::kPreVote) {
-      // Never change our term for a PreVote.
-    } else if (m.type == MessageType::kPreVoteResp && !m.reject) {
-      // The term in a granted PreVote response is the one we will campaign
-      // at; it is not a sign of a newer leader.
-    } else {
+    // Never change our term for a PreVote. And the term in a granted PreVote
+    // response is the one we will campaign at, not a sign of a newer leader.
+    const bool keep_term =
+        m.type == MessageType::kPreVote || (m.type == MessageType::kPreVoteResp && !m.reject);
+    if (!keep_term) {
       Log("received " + std::string(MessageTypeName(m.type)) + " from " + std::to_string(m.from) +
           " at higher term " + std::to_string(m.term));
       if (m.type == MessageType::kApp || m.type == MessageType::kHeartbeat ||

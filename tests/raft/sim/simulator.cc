@@ -259,17 +259,27 @@ void Simulator::HandleReady(SimNode& n) {
   if (rd->must_sync) n.Sync();
   if (crash_at == 1) return Crash(n, "crash after persisting a Ready, before sending");
 
-  // 2. Send.
+  // 2. Send. What a message says must already be durable: its term, and
+  // for a vote, the vote (Figure 2: persist before responding).
+  const HardState durable = n.durable_storage().InitialHardState();
   for (Message& m : rd->messages) {
     if (m.type == MessageType::kVote || (m.type == MessageType::kVoteResp && !m.reject)) {
       NodeId candidate = m.type == MessageType::kVote ? n.id() : m.to;
       check_.OnVoteSent(n.id(), m.term, candidate);
       n.vote_term = m.term;
       n.vote_for = candidate;
+      if (durable.term < m.term || (durable.term == m.term && durable.vote != candidate)) {
+        check_.Fail("persistence: " + S(n.id()) + " sends its vote for " + S(candidate) +
+                    " at term " + S(m.term) + " while its disk holds " + Describe(durable));
+      }
     }
     // A PreVote and its answer carry the term of an election to come.
     if (m.type != MessageType::kPreVote && m.type != MessageType::kPreVoteResp) {
       n.exposed_term = std::max(n.exposed_term, m.term);
+      if (durable.term < m.term) {
+        check_.Fail("persistence: " + S(n.id()) + " sends " + Describe(m) +
+                    " while its disk holds " + Describe(durable));
+      }
     }
     ++out_.messages;
     if (options_.trace) Log("send " + Describe(m));

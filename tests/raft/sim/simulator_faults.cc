@@ -24,8 +24,17 @@ void Simulator::StartNode(SimNode& n) {
   c.max_size_per_msg = plan_.max_size_per_msg;
   c.seed = DeriveSeed(options_.seed, n.id(), n.incarnation + 1);
   if (options_.verbose) c.logger = [this](const std::string& line) { Log(line); };
+  const HardState disk_hs = n.storage().InitialHardState();
+  const Index disk_applied = n.sm().applied;
   n.Start(c);
   const Raft& r = n.raft();
+  // Term, commit and applied resume from the disk, never below it.
+  if (r.term() < disk_hs.term || r.log().committed() < disk_hs.commit ||
+      r.log().applied() < disk_applied || r.log().applied() > r.log().committed()) {
+    check_.Fail("restart: " + S(n.id()) + " starts at term/commit/applied " + S(r.term()) + "/" +
+                S(r.log().committed()) + "/" + S(r.log().applied()) + " from a disk holding " +
+                S(disk_hs.term) + "/" + S(disk_hs.commit) + "/" + S(disk_applied));
+  }
   if (n.incarnation > 1) {
     Log("restarted " + S(n.id()) + ": " + Describe(r.hard_state()) + " applied " +
         S(r.log().applied()) + " last " + S(r.log().LastIndex()));
