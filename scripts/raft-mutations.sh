@@ -4,8 +4,10 @@
 # the CI seed budget (shoal-raft-sim --ci). For each patch this copies the
 # source tree (not the build dirs) to a scratch dir once, applies the patch
 # there (failing if it no longer applies), builds only shoal-raft-sim, runs
-# the 3- and 5-node budgets side by side, reports the first failing seed of
-# each, and reverts the patch. Exits 1 if any patch is not caught.
+# the 3- and 5-node seed ranges side by side and the regression seeds (the
+# whole of what ctest runs), reports the first failing seed of each, and
+# reverts the patch.
+# Exits 1 if any patch is not caught.
 #
 #   scripts/raft-mutations.sh                 # every patch
 #   scripts/raft-mutations.sh tests/raft/mutations/b-*.patch
@@ -70,26 +72,29 @@ for p in "${PATCHES[@]}"; do
   pid3=$!
   "$SIM" --ci --nodes 5 --no-regressions >"$SCRATCH/$name-5.log" 2>&1 &
   pid5=$!
+  "$SIM" --seeds 0 >"$SCRATCH/$name-regressions.log" 2>&1 || true
   wait $pid3 || true
   wait $pid5 || true
   ms=$((($(date +%s%N) - start) / 1000000))
   f3=$(first_failure "$SCRATCH/$name-3.log")
   f5=$(first_failure "$SCRATCH/$name-5.log")
-  if [ "$f3" = "-" ] && [ "$f5" = "-" ]; then
+  fr=$(first_failure "$SCRATCH/$name-regressions.log")
+  if [ "$f3" = "-" ] && [ "$f5" = "-" ] && [ "$fr" = "-" ]; then
     verdict="NOT CAUGHT"
     missed=1
   else
     verdict="caught"
   fi
-  printf '%s: %s (%d.%03ds)\n  3 nodes: %s\n  5 nodes: %s\n' "$name" "$verdict" $((ms / 1000)) \
-    $((ms % 1000)) "$f3" "$f5"
-  TABLE+=("$(printf '%-40s %-11s 3 nodes: %s | 5 nodes: %s' "$name" "$verdict" \
-    "$(echo "$f3" | cut -d: -f1)" "$(echo "$f5" | cut -d: -f1)")")
+  printf '%s: %s (%d.%03ds)\n  3 nodes:     %s\n  5 nodes:     %s\n  regressions: %s\n' \
+    "$name" "$verdict" $((ms / 1000)) $((ms % 1000)) "$f3" "$f5" "$fr"
+  TABLE+=("$(printf '%-40s %-11s %-16s %-22s %s' "$name" "$verdict" \
+    "$(echo "$f3" | cut -d' ' -f1)" "$(echo "$f5" | cut -d' ' -f1)" "$(echo "$fr" | cut -d: -f1)")")
   patch -d "$SCRATCH/src" -p1 -R -s <"$abs"
 done
 
 echo
-echo "mutation                                 verdict     first failing seed"
+echo "first failing seed in the CI budget:"
+printf '%-40s %-11s %-16s %-22s %s\n' mutation verdict "3 nodes" "5 nodes" "regression seeds"
 printf '%s\n' "${TABLE[@]}"
 if [ "$missed" -ne 0 ]; then
   echo "some mutations were not caught: the simulator (or its seed budget) misses them" >&2

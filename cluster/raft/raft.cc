@@ -36,6 +36,7 @@ Raft::Raft(const Config& config)
     log_.CommitTo(hs.commit);
     term_ = hs.term;
     vote_ = hs.vote;
+    lease_after_restart_ = config.read_only == ReadOnlyOption::kLeaseBased;
   }
   if (config.applied > 0) log_.AppliedTo(config.applied);
   BecomeFollower(term_, kNoNode);
@@ -189,8 +190,13 @@ Status Raft::Step(Message m) {
   } else if (m.term > term_) {
     if (m.type == MessageType::kVote || m.type == MessageType::kPreVote) {
       bool force = m.context == "transfer";
-      bool in_lease =
-          config_.check_quorum && lead_ != kNoNode && election_elapsed_ < config_.election_tick;
+      // After a restart the node does not know whether it acknowledged a
+      // leader's heartbeat just before going down, a lease that leader may
+      // be serving reads under: it honours one for an election timeout.
+      bool lease_unknown =
+          lease_after_restart_ && ticks_ <= static_cast<uint64_t>(config_.election_tick);
+      bool in_lease = config_.check_quorum && (lead_ != kNoNode || lease_unknown) &&
+                      election_elapsed_ < config_.election_tick;
       if (!force && in_lease) {
         // A leader was heard from recently: a partitioned node rejoining
         // must not disrupt it (thesis §4.2.3).

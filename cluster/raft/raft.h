@@ -151,6 +151,9 @@ class Raft {
   // Ticks since start (never reset): heartbeats carry the tick they were
   // sent at, so the leader knows how fresh each follower's ack is.
   uint64_t ticks_ = 1;  // from 1: a heartbeat stamp of 0 means "never acked"
+  // Restarted from a hard state with lease reads on: in its first election
+  // timeout the node refuses votes as if it followed a leader (Step).
+  bool lease_after_restart_ = false;
   int election_elapsed_ = 0;
   int heartbeat_elapsed_ = 0;
   int randomized_election_timeout_ = 0;

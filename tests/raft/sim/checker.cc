@@ -158,11 +158,8 @@ void Checker::CheckAckedDurable(const std::vector<const MemoryStorage*>& disks) 
   auto [index, term] = max_acked_;
   size_t holding = 0;
   for (const MemoryStorage* d : disks) {
-    if (d->GetSnapshot().meta.index >= index) {
-      ++holding;
-    } else if (auto t = d->TermAt(index); t.ok() && *t == term) {
-      ++holding;
-    }
+    auto t = d->TermAt(index);
+    if (d->GetSnapshot().meta.index >= index || (t.ok() && *t == term)) ++holding;
   }
   if (holding < quorum_) {
     Fail("durability: acknowledged write " + S(term) + "/" + S(index) + " is durable on " +

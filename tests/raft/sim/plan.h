@@ -17,6 +17,8 @@ struct Plan {
   int heartbeat_tick = 1;
   bool pre_vote = true;
   bool check_quorum = true;
+  // Lease-based reads (they trust the clock: only in plans without pauses).
+  bool lease_reads = false;
   size_t max_inflight_msgs = 256;
   uint64_t max_size_per_msg = 1 << 20;
 
@@ -39,7 +41,8 @@ struct Plan {
   double crash_in_ready = 0;  // per Ready: crash at one of its steps
   double power_loss = 0;      // a crash also loses what was not fsynced
   int down_ticks_max = 0;
-  double pause = 0;  // per tick: a node stops (SIGSTOP) for a while
+  double quick_restart = 0;  // a crashed node is back within two ticks
+  double pause = 0;          // per tick: a node stops (SIGSTOP) for a while
   int pause_ticks_max = 0;
   // Leader churn: a new leader crashes, or is cut off, while handling one
   // of its first Readies (so terms leave divergent, uncommitted suffixes:
@@ -57,8 +60,11 @@ struct Plan {
 
   int safety_ticks = 600;
 
-  // Draws a plan for `seed` with the given group size.
-  static Plan Draw(uint64_t seed, int nodes);
+  // Draws a plan for `seed` with the given group size. A profile narrows
+  // the swarm to a region worth searching harder: "" (everything) or
+  // "lease-restart" (lease reads, bridge partitions, quick restarts).
+  static Plan Draw(uint64_t seed, int nodes, const std::string& profile = "");
+  static bool KnownProfile(const std::string& profile);
   std::string Describe() const;
 };
 

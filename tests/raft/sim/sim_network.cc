@@ -11,15 +11,17 @@ uint64_t SimNetwork::Delay() {
 
 bool SimNetwork::Send(Message& m, uint64_t now, uint64_t sender_incarnation) {
   if (rng_->Chance(faults_.drop)) return false;
-  int copies = rng_->Chance(faults_.duplicate) ? 2 : 1;
-  for (int i = 0; i < copies; ++i) {
+  const bool twice = rng_->Chance(faults_.duplicate);
+  auto queue = [&](Message msg) {
     Envelope e;
     e.due = now + Delay();
     e.order = faults_.reorder ? rng_->Next() : seq_++;
     e.sender_incarnation = sender_incarnation;
-    e.msg = i + 1 == copies ? std::move(m) : m;
+    e.msg = std::move(msg);
     Push(std::move(e));
-  }
+  };
+  if (twice) queue(m);
+  queue(std::move(m));
   return true;
 }
 

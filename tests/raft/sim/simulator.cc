@@ -24,7 +24,7 @@ std::vector<NodeId> MakeIds(int n) {
 
 Simulator::Simulator(const SimOptions& options)
     : options_(options),
-      plan_(Plan::Draw(options.seed, options.nodes)),
+      plan_(Plan::Draw(options.seed, options.nodes, options.profile)),
       rng_(DeriveSeed(options.seed, 0x72756e)),
       ids_(MakeIds(options.nodes)),
       net_(ids_, &rng_),
@@ -262,7 +262,17 @@ void Simulator::HandleReady(SimNode& n) {
   // 2. Send. What a message says must already be durable: its term, and
   // for a vote, the vote (Figure 2: persist before responding).
   const HardState durable = n.durable_storage().InitialHardState();
+  const Index durable_last = n.durable_storage().LastIndex();
   for (Message& m : rd->messages) {
+    // An ack of entries (or a snapshot) up to an index: they are on disk.
+    // (Unless the ack is of an older term: it was true when made, and a
+    // newer leader may have truncated the log since, like an ack delayed
+    // in the network.)
+    if (m.type == MessageType::kAppResp && !m.reject && m.term == n.raft().term() &&
+        m.index > durable_last) {
+      check_.Fail("persistence: " + S(n.id()) + " acknowledges its log up to " + S(m.index) +
+                  " while its disk holds up to " + S(durable_last));
+    }
     if (m.type == MessageType::kVote || (m.type == MessageType::kVoteResp && !m.reject)) {
       NodeId candidate = m.type == MessageType::kVote ? n.id() : m.to;
       check_.OnVoteSent(n.id(), m.term, candidate);

@@ -4,8 +4,10 @@
 // A run has three phases:
 //   safety   the seed's plan of faults (drops, duplicates, delays, reorder,
 //            partitions of every shape, crashes with or without power loss,
-//            crashes in the middle of handling a Ready, pauses, compaction,
-//            leadership transfers) while clients write and read;
+//            quick restarts, crashes in the middle of handling a Ready, new
+//            leaders crashing or cut off within their first Readies, pauses,
+//            compaction and snapshots, leadership transfers) while clients
+//            write and read (ReadIndex, or leases in plans without pauses);
 //   liveness the network heals and every node restarts: within a bounded
 //            number of ticks there must be one leader that every node
 //            follows, and every client write must be committed and applied
@@ -15,8 +17,9 @@
 // The Checker's invariants are checked after every step of every phase.
 //
 // Each node handles a Ready as the RawNode header says: persist (fsync if
-// must_sync), then send, then apply, then Advance. Single-threaded; one
-// Simulator per run.
+// must_sync), then send, then apply, then Advance; a message leaving a node
+// must not say more than its disk holds (term, vote, acknowledged entries).
+// Single-threaded; one Simulator per run.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +39,7 @@ namespace shoal::raft::sim {
 struct SimOptions {
   uint64_t seed = 1;
   int nodes = 3;
+  std::string profile;   // see Plan::Draw
   bool verbose = false;  // events and every Raft decision, to stdout
   bool trace = false;    // and every message delivered or lost
 };
@@ -104,6 +108,7 @@ class Simulator {
 
   // Clients.
   void Clients(bool new_requests);
+  uint64_t RetryTicks() const;
   void NewRequest(Client& c);
   void Propose(Request& r);
   void OnApplied(const Entry& e);

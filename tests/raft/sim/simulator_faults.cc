@@ -22,6 +22,7 @@ void Simulator::StartNode(SimNode& n) {
   c.check_quorum = plan_.check_quorum;
   c.max_inflight_msgs = plan_.max_inflight_msgs;
   c.max_size_per_msg = plan_.max_size_per_msg;
+  if (plan_.lease_reads) c.read_only = ReadOnlyOption::kLeaseBased;
   c.seed = DeriveSeed(options_.seed, n.id(), n.incarnation + 1);
   if (options_.verbose) c.logger = [this](const std::string& line) { Log(line); };
   const HardState disk_hs = n.storage().InitialHardState();
@@ -169,7 +170,7 @@ void Simulator::Compact(SimNode& n) {
 }
 
 void Simulator::Clients(bool new_requests) {
-  const uint64_t retry = static_cast<uint64_t>(calm_ ? 3 * plan_.election_tick : plan_.retry_ticks);
+  const uint64_t retry = RetryTicks();
   for (Client& c : clients_) {
     if (c.outstanding >= 0 && requests_[static_cast<size_t>(c.outstanding)].done) {
       c.outstanding = -1;
@@ -181,6 +182,12 @@ void Simulator::Clients(bool new_requests) {
     Request& r = requests_[static_cast<size_t>(c.outstanding)];
     if (now_ - r.last_attempt >= retry) Propose(r);
   }
+}
+
+uint64_t Simulator::RetryTicks() const {
+  // Once calm, a lost write is re-sent within three election timeouts.
+  const int ticks = calm_ ? 3 * plan_.election_tick : plan_.retry_ticks;
+  return static_cast<uint64_t>(ticks);
 }
 
 void Simulator::NewRequest(Client& c) {
@@ -202,9 +209,8 @@ void Simulator::Propose(Request& r) {
   Status s = n->raw().Propose(data);
   if (!s.ok()) {
     // Refused at once (no leader known): the client tries again soon.
-    const uint64_t soon = static_cast<uint64_t>(plan_.election_tick / 2 + 1);
-    const uint64_t retry =
-        static_cast<uint64_t>(calm_ ? 3 * plan_.election_tick : plan_.retry_ticks);
+    const uint64_t soon = static_cast<uint64_t>(plan_.election_tick) / 2 + 1;
+    const uint64_t retry = RetryTicks();
     r.last_attempt = now_ + soon > retry ? now_ + soon - retry : 0;
   }
   Observe(*n);
