@@ -238,3 +238,42 @@ class ServerTestCase(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.server.cleanup()
+
+
+class CommandTestCase(ServerTestCase):
+    """A server per class with a redis-py client (`r`, decoded), a bytes
+    client (`rb`) and a raw RESP connection (`raw`); the keyspace is flushed
+    before each test."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.r = cls.server.client(decode_responses=True)
+            cls.rb = cls.server.client()  # bytes in, bytes out
+            cls.raw = RawConnection(cls.server.port)
+        except Exception:
+            cls.server.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.raw.close()
+        cls.r.close()
+        cls.rb.close()
+        super().tearDownClass()
+
+    def setUp(self):
+        self.assertEqual(self.raw.call("FLUSHALL"), ("+", "OK"))
+
+    def call(self, *args):
+        return self.raw.call(*args)
+
+    def assertError(self, args, message):
+        self.assertEqual(self.call(*args), ("-", message), f"command {args!r}")
+
+    def assertTtl(self, key, expected):
+        """TTL rounds to the nearest second; allow one second for a slow machine."""
+        t, ttl = self.raw.call("TTL", key)
+        self.assertEqual(t, ":")
+        self.assertIn(ttl, (expected - 1, expected), f"TTL of {key}")

@@ -27,42 +27,8 @@ def bad_expire(cmd):
     return f"ERR invalid expire time in '{cmd}' command"
 
 
-class StringsTestCase(unittest.TestCase):
+class StringsTestCase(harness.CommandTestCase):
     """One shoal-server for the class; the keyspace is flushed before each test."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = harness.ShoalServer()
-        try:
-            cls.server.start()
-            cls.r = cls.server.client(decode_responses=True)
-            cls.rb = cls.server.client()  # bytes in, bytes out
-            cls.raw = harness.RawConnection(cls.server.port)
-        except Exception:
-            cls.server.cleanup()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.raw.close()
-        cls.r.close()
-        cls.rb.close()
-        cls.server.cleanup()
-
-    def setUp(self):
-        self.assertEqual(self.raw.call("FLUSHALL"), ("+", "OK"))
-
-    def call(self, *args):
-        return self.raw.call(*args)
-
-    def assertError(self, args, message):
-        self.assertEqual(self.call(*args), ("-", message), f"command {args!r}")
-
-    def assertTtl(self, key, expected):
-        """TTL rounds to the nearest second; allow one second for a slow machine."""
-        t, ttl = self.raw.call("TTL", key)
-        self.assertEqual(t, ":")
-        self.assertIn(ttl, (expected - 1, expected), f"TTL of {key}")
 
 
 class GetSetTest(StringsTestCase):
