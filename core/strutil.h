@@ -10,12 +10,9 @@
 namespace shoal {
 
 // Strict base-10 int64: optional '-', no '+', no spaces, no leading zeros
-// ("0" alone is fine), must fit in int64. The rule Redis applies to values.
+// ("0" alone is fine), must fit in int64. The rule Redis applies to values
+// and to numeric arguments alike.
 std::optional<int64_t> ParseInt64(std::string_view s);
-
-// Like ParseInt64 but for numeric command arguments. Redis uses the same
-// strict parser for both, so this is an alias kept for readability.
-inline std::optional<int64_t> ParseIntArg(std::string_view s) { return ParseInt64(s); }
 
 // A long double as Redis parses INCRBYFLOAT operands and stored values: no
 // leading/trailing space, not NaN, no overflow ("inf" itself is accepted;

@@ -298,9 +298,4 @@ bool WriteArgumentDocs(resp::Writer& w, std::string_view syntax) {
   return true;
 }
 
-int CountArguments(std::string_view syntax) {
-  if (syntax.empty()) return 0;
-  return static_cast<int>(Parser(syntax).Sequence('\0').size());
-}
-
 }  // namespace shoal::server

@@ -24,7 +24,4 @@ std::string_view CommandSyntax(std::string_view name);
 // (writing nothing) if the syntax is empty.
 bool WriteArgumentDocs(resp::Writer& w, std::string_view syntax);
 
-// Number of top-level arguments `syntax` describes (for tests).
-int CountArguments(std::string_view syntax);
-
 }  // namespace shoal::server

@@ -59,9 +59,9 @@ TEST(ParseInt64, RejectsSignsSpacesAndJunk) {
 }
 
 TEST(ParseInt64, ArgumentParserIsTheSameStrictParser) {
-  EXPECT_EQ(ParseIntArg("-5"), -5);
-  EXPECT_EQ(ParseIntArg("+5"), std::nullopt);
-  EXPECT_EQ(ParseIntArg("05"), std::nullopt);
+  EXPECT_EQ(ParseInt64("-5"), -5);
+  EXPECT_EQ(ParseInt64("+5"), std::nullopt);
+  EXPECT_EQ(ParseInt64("05"), std::nullopt);
 }
 
 TEST(ParseInt64, RoundTripsRandomValues) {
