@@ -243,7 +243,6 @@ std::vector<Spec> Specs() {
       S("client-output-buffer-limit",
         "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
         "output buffer limits per client class", NormalizeOutputBufferLimit),
-      S("cluster-enabled", "no", "Redis Cluster mode", YesNo(), /*immutable=*/true),
       S("cluster-node-timeout", "15000", "cluster node timeout in milliseconds", Int(0, kInt64Max)),
       S("repl-backlog-size", "1048576", "replication backlog size", Memory()),
       S("min-replicas-to-write", "0", "replicas required to accept writes", Int(0, kIntMax)),

@@ -44,6 +44,19 @@ struct ServerConfig {
   int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
   int64_t client_query_buffer_limit = 1024LL * 1024 * 1024;
   int64_t max_multibulk_len = 1024LL * 1024 * 1024;
+  // cluster (DESIGN.md §4-§5); see docs/operations.md "Running a cluster"
+  bool cluster_enabled = false;
+  int cluster_node_id = 0;           // this node's id, 1.. (never reused)
+  std::string cluster_nodes;         // "1@host:port,2@host:port,..." (client ports)
+  int cluster_shards = 0;            // 0 = one per node
+  int cluster_replicas = 3;          // capped at the number of nodes
+  std::string replication = "sync";  // sync | async
+  int raft_tick_ms = 100;
+  int raft_election_ticks = 5;               // election timeout in ticks (randomized up to 2x)
+  bool cluster_read_lease = false;           // leader reads on a lease instead of ReadIndex
+  int64_t cluster_write_timeout_ms = 5000;   // then "outcome unknown"
+  int64_t raft_log_compact_entries = 20000;  // applied entries kept before compaction
+  std::string cluster_redirect = "auto";     // auto | moved | forward
   // logging
   std::string loglevel = "notice";
   std::string logfile;  // empty = stderr

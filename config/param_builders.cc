@@ -130,5 +130,19 @@ Param StringParam(std::string name, std::string help, std::string ServerConfig::
   return p;
 }
 
+Param YesNoParam(std::string name, std::string help, bool ServerConfig::*field) {
+  Param p;
+  p.name = std::move(name);
+  p.help = std::move(help);
+  p.get = [field](const ServerConfig& c) { return std::string(c.*field ? "yes" : "no"); };
+  p.set = [field](ServerConfig& c, std::string_view v) -> Status {
+    Result<bool> r = ParseYesNo(v);
+    if (!r.ok()) return r.status();
+    c.*field = *r;
+    return Status::Ok();
+  };
+  return p;
+}
+
 }  // namespace internal
 }  // namespace shoal::config

@@ -67,6 +67,8 @@ Param EnumParam(std::string name, std::string help, std::string ServerConfig::*f
 Param StringParam(std::string name, std::string help, std::string ServerConfig::*field,
                   bool allow_empty);
 
+Param YesNoParam(std::string name, std::string help, bool ServerConfig::*field);
+
 inline Param Immutable(Param p) {
   p.mutable_at_runtime = false;
   return p;

@@ -17,6 +17,7 @@ using internal::kInt64Max;
 using internal::kIntMax;
 using internal::MemoryParam;
 using internal::StringParam;
+using internal::YesNoParam;
 
 constexpr uint64_t kKb = 1024;
 constexpr uint64_t kMb = 1024 * kKb;
@@ -78,6 +79,38 @@ std::vector<Param> BuildParams() {
                                     &ServerConfig::logfile, /*allow_empty=*/true)));
   t.push_back(Immutable(StringParam("pidfile", "write the process id to this file (empty = none)",
                                     &ServerConfig::pidfile, /*allow_empty=*/true)));
+
+  // cluster
+  t.push_back(Immutable(YesNoParam("cluster-enabled", "run as a node of a shoal cluster",
+                                   &ServerConfig::cluster_enabled)));
+  t.push_back(Immutable(IntParam("cluster-node-id", "this node's id in cluster-nodes (1..)",
+                                 &ServerConfig::cluster_node_id, 0, 65535)));
+  t.push_back(Immutable(StringParam("cluster-nodes",
+                                    "every node: id@host:port,... (client ports; bus = port+10000)",
+                                    &ServerConfig::cluster_nodes, /*allow_empty=*/true)));
+  t.push_back(Immutable(IntParam("cluster-shards", "shards (Raft groups); 0 = one per node",
+                                 &ServerConfig::cluster_shards, 0, 4096)));
+  t.push_back(Immutable(IntParam("cluster-replicas", "replicas per shard (capped at the nodes)",
+                                 &ServerConfig::cluster_replicas, 1, 7)));
+  t.push_back(Immutable(EnumParam("replication", "sync (quorum before ack) or async",
+                                  &ServerConfig::replication, {"sync", "async"})));
+  t.push_back(Immutable(IntParam("raft-tick-ms", "Raft tick (heartbeat interval) in milliseconds",
+                                 &ServerConfig::raft_tick_ms, 10, 10000)));
+  t.push_back(Immutable(IntParam("raft-election-ticks",
+                                 "ticks without a leader before an election (randomized to 2x)",
+                                 &ServerConfig::raft_election_ticks, 3, 1000)));
+  t.push_back(Immutable(YesNoParam("cluster-read-lease",
+                                   "leaders serve reads on a lease instead of a ReadIndex round",
+                                   &ServerConfig::cluster_read_lease)));
+  t.push_back(IntParam("cluster-write-timeout",
+                       "milliseconds before a proposed write is answered as outcome unknown",
+                       &ServerConfig::cluster_write_timeout_ms, 100, kInt64Max));
+  t.push_back(IntParam("raft-log-compact-entries",
+                       "applied Raft log entries kept before the log is compacted",
+                       &ServerConfig::raft_log_compact_entries, 100, kInt64Max));
+  t.push_back(EnumParam("cluster-redirect",
+                        "non-leader replies: auto (MOVED for cluster clients), moved or forward",
+                        &ServerConfig::cluster_redirect, {"auto", "moved", "forward"}));
 
   internal::AppendCompatParams(&t);
   return t;

@@ -64,6 +64,7 @@ std::span<const CommandSpec> StringCommands();
 std::span<const CommandSpec> KeyCommands();
 std::span<const CommandSpec> ConnectionCommands();
 std::span<const CommandSpec> ServerCommands();
+std::span<const CommandSpec> ClusterCommands();
 
 // The whole table.
 class CommandTable {

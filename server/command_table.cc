@@ -40,7 +40,8 @@ const CommandTable& CommandTable::Get() {
 }
 
 CommandTable::CommandTable() {
-  for (auto family : {StringCommands(), KeyCommands(), ConnectionCommands(), ServerCommands()}) {
+  for (auto family : {StringCommands(), KeyCommands(), ConnectionCommands(), ServerCommands(),
+                      ClusterCommands()}) {
     for (const auto& c : family) all_.push_back(&c);
   }
   for (const auto* c : all_) {

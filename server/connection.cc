@@ -90,12 +90,14 @@ void Connection::DoRead() {
     want = std::max(want, std::min(static_cast<size_t>(parser_.bytes_wanted()), in_.size()));
   }
   in_.Reserve(want);
+  reading_ = true;
   auto self = shared_from_this();
   socket_.async_read_some(asio::buffer(in_.write_ptr(), in_.free_bytes()),
                           [self](const std::error_code& ec, size_t n) { self->OnRead(ec, n); });
 }
 
 void Connection::OnRead(const std::error_code& ec, size_t n) {
+  reading_ = false;
   if (closed_) return;
   if (ec) {
     Close(ec == asio::error::eof ? "client closed" : "read error");
@@ -130,9 +132,14 @@ void Connection::ProcessInput() {
       pos = in_.size();
       break;
     }
-    pos += parser_.consumed();
     const auto& args = parser_.args();
-    if (!args.empty()) Dispatch(args);
+    if (!args.empty() && !Dispatch(args)) {
+      // Waits for the commands in flight; parsed again when they finish.
+      parser_.Reset();
+      blocked_ = true;
+      break;
+    }
+    pos += parser_.consumed();
   }
   if (closed_) return;
   // Keep the unparsed tail at the front of the buffer.
@@ -165,32 +172,60 @@ void Connection::AfterSync(const Status& s) {
   SendReplies();
 }
 
-void Connection::SendReplies() {
+void Connection::SendReplies() { Continue(); }
+
+void Connection::Continue() {
+  if (closed_) return;
+  while (!slots_.empty() && slots_.front().done) {
+    out_.append(slots_.front().data);
+    slots_.pop_front();
+  }
+  if (writing_ || reading_) return;
   if (!out_.empty()) {
     DoWrite();
-  } else if (close_after_write_) {
-    Close("quit");
-  } else {
-    DoRead();
+    return;
   }
+  if (inflight_ > 0) return;  // each completion calls Continue
+  if (close_after_write_) {
+    Close("quit");
+    return;
+  }
+  if (blocked_) {
+    blocked_ = false;
+    ProcessInput();
+    return;
+  }
+  DoRead();
+}
+
+Connection::ReplySlot* Connection::NewSlot() {
+  ++inflight_;
+  return &slots_.emplace_back();
+}
+
+void Connection::Fill(ReplySlot* slot, std::string data) {
+  slot->data = std::move(data);
+  slot->done = true;
+  if (--inflight_ == 0) inflight_kind_ = Deferred::kNone;
+  Continue();
 }
 
 void Connection::DoWrite() {
+  // Replies that finish while this write is under way collect in out_.
+  wbuf_.swap(out_);
+  writing_ = true;
   auto self = shared_from_this();
-  asio::async_write(socket_, asio::buffer(out_), [self](const std::error_code& ec, size_t n) {
+  asio::async_write(socket_, asio::buffer(wbuf_), [self](const std::error_code& ec, size_t n) {
+    self->writing_ = false;
     if (self->closed_) return;
     if (ec) {
       self->Close("write error");
       return;
     }
     self->server_.stats().net_output_bytes.fetch_add(n, std::memory_order_relaxed);
-    self->out_.clear();
-    if (self->out_.capacity() > kKeepOutputCapacityBytes) self->out_.shrink_to_fit();
-    if (self->close_after_write_) {
-      self->Close("quit");
-      return;
-    }
-    self->DoRead();
+    self->wbuf_.clear();
+    if (self->wbuf_.capacity() > kKeepOutputCapacityBytes) self->wbuf_.shrink_to_fit();
+    self->Continue();
   });
 }
 
@@ -204,7 +239,21 @@ void Connection::Close(const char* why) {
   server_.Unregister(id_);
 }
 
-void Connection::Dispatch(Args args) {
+bool Connection::Dispatch(Args args) {
+  // Behind a reply still to come, an immediate reply takes a slot too.
+  bool behind = !slots_.empty();
+  size_t mark = out_.size();
+  bool ran = DispatchCommand(args);
+  if (behind && out_.size() > mark) {
+    ReplySlot& slot = slots_.emplace_back();
+    slot.data.assign(out_, mark, std::string::npos);
+    slot.done = true;
+    out_.resize(mark);
+  }
+  return ran;
+}
+
+bool Connection::DispatchCommand(Args args) {
   const auto& table = CommandTable::Get();
   const CommandSpec* spec = table.Find(args[0]);
   auto& stats = server_.stats();
@@ -216,7 +265,8 @@ void Connection::Dispatch(Args args) {
       msg += "'" + std::string(args[i].substr(0, 128)) + "' ";
     }
     stats.error_replies.fetch_add(1, std::memory_order_relaxed);
-    return writer_.Error(msg);
+    writer_.Error(msg);
+    return true;
   }
   // Container commands (CLIENT, CONFIG...): the subcommand's own entry is
   // checked for arity and counted in the statistics.
@@ -225,8 +275,9 @@ void Connection::Dispatch(Args args) {
     const CommandSpec* sub = CommandTable::FindSub(*spec, args[1]);
     if (sub == nullptr && authenticated_) {
       stats.error_replies.fetch_add(1, std::memory_order_relaxed);
-      return writer_.Error("ERR unknown subcommand '" + std::string(args[1].substr(0, 128)) +
-                           "'. Try " + ToUpper(spec->name) + " HELP.");
+      writer_.Error("ERR unknown subcommand '" + std::string(args[1].substr(0, 128)) + "'. Try " +
+                    ToUpper(spec->name) + " HELP.");
+      return true;
     }
     if (sub != nullptr) spec = sub;
   }
@@ -235,27 +286,40 @@ void Connection::Dispatch(Args args) {
   if (!authenticated_ && !(top->flags & kNoAuth)) {
     cs.rejected.fetch_add(1, std::memory_order_relaxed);
     stats.error_replies.fetch_add(1, std::memory_order_relaxed);
-    return writer_.Error("NOAUTH Authentication required.");
+    writer_.Error("NOAUTH Authentication required.");
+    return true;
   }
   if (!ArityOk(*spec, args.size())) {
     cs.rejected.fetch_add(1, std::memory_order_relaxed);
     stats.error_replies.fetch_add(1, std::memory_order_relaxed);
-    return writer_.Error("ERR wrong number of arguments for '" + std::string(spec->name) +
-                         "' command");
+    writer_.Error("ERR wrong number of arguments for '" + std::string(spec->name) + "' command");
+    return true;
   }
+  if (server_.host() != nullptr && spec->first_key > 0) return DispatchClustered(top, spec, args);
+  // Keyless commands run in request order: after what is in flight.
+  if (inflight_ > 0) return false;
   last_cmd_.store(spec, std::memory_order_relaxed);
   last_active_ms_.store(now_ms_, std::memory_order_relaxed);
-  size_t before = out_.size();
+  Execute(top, spec, args, writer_);
+  return true;
+}
+
+void Connection::Execute(const CommandSpec* top, const CommandSpec* spec, Args args,
+                         resp::Writer& out) {
+  auto& stats = server_.stats();
+  CommandStat& cs = worker_.cmd_stats[CommandTable::Get().IndexOf(spec)];
+  std::string* buf = out.buffer();
+  size_t before = buf->size();
   // One clock reading per command: a command starts when the previous one
   // of the batch ended.
   int64_t t0 = batch_clock_us_ != 0 ? batch_clock_us_ : server_.clock().MonotonicUs();
-  CommandContext ctx(server_, *this, writer_, now_ms_, spec);
+  CommandContext ctx(server_, *this, out, now_ms_, spec);
   top->handler(ctx, args);
   int64_t t1 = server_.clock().MonotonicUs();
   batch_clock_us_ = t1;
   cs.calls.fetch_add(1, std::memory_order_relaxed);
   cs.usec.fetch_add(static_cast<uint64_t>(t1 - t0), std::memory_order_relaxed);
-  if (out_.size() > before && out_[before] == '-') {
+  if (buf->size() > before && (*buf)[before] == '-') {
     cs.failed.fetch_add(1, std::memory_order_relaxed);
     stats.error_replies.fetch_add(1, std::memory_order_relaxed);
   }
@@ -267,6 +331,15 @@ void CommandContext::WrongArity() {
 
 void CommandContext::Propose(storage::Op& op) {
   op.now_ms = now_ms;
+  if (std::string* capture = conn.capture()) {
+    // Cluster mode: the dispatcher proposes it to the key's shard.
+    *capture = storage::EncodeOp(op);
+    return;
+  }
+  if (server.host() != nullptr) {
+    out.Error("ERR this command is not supported in cluster mode");
+    return;
+  }
   conn.MarkWrote();
   server.replicator().Propose(op, &out);
 }

@@ -9,11 +9,13 @@
 
 #include <asio.hpp>
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "cluster/host.h"
 #include "core/resp/request_parser.h"
 #include "core/resp/writer.h"
 #include "server/command.h"
@@ -64,13 +66,51 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Called by the worker after the group flush this connection waited for.
   void AfterSync(const Status& s);
 
+  // Cluster mode. A connection that asked for the cluster layout (CLUSTER
+  // SLOTS/SHARDS/NODES) or sent READONLY/READWRITE speaks the cluster
+  // protocol: it gets -MOVED instead of having its commands forwarded.
+  bool cluster_aware() const { return cluster_aware_; }
+  void SetClusterAware() { cluster_aware_ = true; }
+  // Set while a write handler runs in cluster mode: Propose hands the
+  // encoded op here instead of applying it.
+  std::string* capture() { return capture_; }
+
+  // A reply that will come later (a proposal, a read waiting for its
+  // ReadIndex, a forwarded command), in request order among the others.
+  struct ReplySlot {
+    std::string data;
+    bool done = false;
+  };
+
  private:
+  // What in-flight deferred commands are doing: only commands of the same
+  // kind and target may overlap, so a read never runs before an earlier
+  // write of the same connection has been applied.
+  enum class Deferred : uint8_t { kNone, kLocalWrite, kLocalRead, kForward };
+
   void DoRead();
   void OnRead(const std::error_code& ec, size_t n);
   void ProcessInput();
-  void Dispatch(Args args);
+  // false: not run now (it waits for in-flight commands); parse it again.
+  bool Dispatch(Args args);
+  bool DispatchCommand(Args args);
+  void Execute(const CommandSpec* top, const CommandSpec* spec, Args args, resp::Writer& out);
+  // Cluster routing of a keyed command; false when it must wait.
+  bool DispatchClustered(const CommandSpec* top, const CommandSpec* spec, Args args);
+  ReplySlot* NewSlot();
+  void Fill(ReplySlot* slot, std::string data);
+  void Forward(ReplySlot* slot, uint64_t node, std::string encoded, bool write, int hops);
+  void OnWriteDone(ReplySlot* slot, uint32_t shard, uint16_t key_slot, cluster::Outcome o,
+                   std::string reply);
+  void OnReadDone(ReplySlot* slot, const CommandSpec* top, const CommandSpec* spec, uint32_t shard,
+                  const std::vector<std::string>& owned, cluster::Outcome o);
+  void RunDeferredRead(ReplySlot* slot, const CommandSpec* top, const CommandSpec* spec,
+                       const std::vector<std::string>& args);
   void FinishBatch();
   void SendReplies();
+  // Moves finished replies out, writes, and reads or resumes parsing when
+  // nothing is in flight.
+  void Continue();
   void DoWrite();
   void Close(const char* why);
 
@@ -86,6 +126,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool close_after_write_ = false;
   bool closed_ = false;
   bool wrote_ = false;
+  bool writing_ = false;
+  bool reading_ = false;
+  bool blocked_ = false;  // unparsed input waits for in-flight commands
+  bool cluster_aware_ = false;
+  std::string* capture_ = nullptr;
+  std::string wbuf_;  // bytes being written
+  // Replies behind the first deferred one, in request order.
+  std::deque<ReplySlot> slots_;
+  int inflight_ = 0;
+  Deferred inflight_kind_ = Deferred::kNone;
+  uint64_t inflight_target_ = 0;
   int64_t now_ms_ = 0;
   int64_t batch_clock_us_ = 0;  // end of the batch's previous command
 

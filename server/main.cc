@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include "cluster/host.h"
 #include "cluster/replicator.h"
 #include "config/config.h"
 #include "core/clock.h"
@@ -64,6 +65,40 @@ int main(int argc, char** argv) {
     spdlog::critical("{}", s.message());
     return 1;
   }
+  std::unique_ptr<cluster::Host> host;
+  if (cfg.cluster_enabled) {
+    auto def = cluster::ClusterDefinition::Make(cfg.cluster_nodes, cfg.cluster_shards,
+                                                cfg.cluster_replicas, cfg.replication);
+    if (!def.ok()) {
+      spdlog::critical("{}", def.status().message());
+      return 1;
+    }
+    const cluster::NodeAddress* me = def->Node(static_cast<uint64_t>(cfg.cluster_node_id));
+    if (me == nullptr) {
+      spdlog::critical("cluster-node-id {} is not in cluster-nodes", cfg.cluster_node_id);
+      return 1;
+    }
+    if (me->port != server.port()) {
+      spdlog::critical("cluster-nodes gives node {} port {}, but it listens on {}", me->id,
+                       me->port, server.port());
+      return 1;
+    }
+    cluster::HostOptions ho;
+    ho.self = me->id;
+    ho.bus_host = cfg.bind.substr(0, cfg.bind.find(' '));
+    ho.tick_ms = cfg.raft_tick_ms;
+    ho.election_ticks = cfg.raft_election_ticks;
+    ho.read_lease = cfg.cluster_read_lease;
+    ho.compact_entries = cfg.raft_log_compact_entries;
+    ho.write_timeout_ms = cfg.cluster_write_timeout_ms;
+    host = std::make_unique<cluster::Host>(ho, std::move(*def), ks->get(), &sm, SystemClock::Get());
+    s = host->Start();
+    if (!s.ok()) {
+      spdlog::critical("cannot start the cluster host: {}", s.message());
+      return 1;
+    }
+    server.set_host(host.get());
+  }
   if (!cfg.pidfile.empty()) {
     std::ofstream(cfg.pidfile) << getpid() << "\n";
   }
@@ -74,6 +109,7 @@ int main(int argc, char** argv) {
       cfg.maxmemory_bytes, cfg.maxmemory_policy, (*ks)->key_count());
   spdlog::info("ready to accept connections on {}:{}", cfg.bind, server.port());
   server.Run();
+  if (host) host->Stop();
   if (!cfg.pidfile.empty()) std::remove(cfg.pidfile.c_str());
   return 0;
 }

@@ -5,6 +5,8 @@
 #include <csignal>
 #include <random>
 
+#include "client/client.h"
+#include "core/keyslot.h"
 #include "core/strutil.h"
 #include "server/command.h"
 #include "server/connection.h"
@@ -15,6 +17,12 @@ namespace {
 // How many expired keys one cron run deletes at most; the rest wait for the
 // next run (keeps a run short, like Redis's active expire cycle).
 constexpr size_t kMaxExpiredPerCron = 1000;
+
+ClusterRedirect RedirectFrom(const std::string& mode) {
+  if (mode == "moved") return ClusterRedirect::kMoved;
+  if (mode == "forward") return ClusterRedirect::kForward;
+  return ClusterRedirect::kAuto;
+}
 
 std::string RandomHex(size_t n) {
   std::random_device rd;
@@ -38,7 +46,8 @@ Server::Server(config::ServerConfig config, storage::Keyspace* ks, storage::Stat
       max_bulk_bytes_(config_.proto_max_bulk_len),
       query_buffer_limit_(config_.client_query_buffer_limit),
       max_multibulk_len_(config_.max_multibulk_len),
-      auth_required_(!config_.requirepass.empty()) {
+      auth_required_(!config_.requirepass.empty()),
+      cluster_redirect_(RedirectFrom(config_.cluster_redirect)) {
   // Default: one worker per core but one, which is left to RocksDB's
   // flushes and compactions and the WAL syncer (docs/adr/005).
   int cores = static_cast<int>(std::thread::hardware_concurrency());
@@ -61,6 +70,60 @@ void Worker::WaitForSync(std::shared_ptr<Connection> c) {
   asio::post(io, [this] { RunSync(); });
 }
 
+void Worker::Submit(cluster::Proposal p) {
+  proposals_.push_back(std::move(p));
+  if (submit_scheduled_) return;
+  submit_scheduled_ = true;
+  asio::post(io, [this] { FlushSubmissions(); });
+}
+
+void Worker::Submit(cluster::ReadRequest r) {
+  reads_.push_back(std::move(r));
+  if (submit_scheduled_) return;
+  submit_scheduled_ = true;
+  asio::post(io, [this] { FlushSubmissions(); });
+}
+
+void Worker::FlushSubmissions() {
+  submit_scheduled_ = false;
+  host->Submit(&io, std::move(proposals_), std::move(reads_));
+  proposals_.clear();
+  reads_.clear();
+}
+
+client::AsyncConnection* Worker::ForwardTo(uint64_t node, const std::string& password) {
+  auto it = forwards_.find(node);
+  if (it != forwards_.end()) return it->second.get();
+  const cluster::NodeAddress* addr = host->def().Node(node);
+  if (addr == nullptr) return nullptr;
+  client::AsyncOptions o;
+  o.host = addr->host;
+  o.port = addr->port;
+  auto conn = client::AsyncConnection::Create(io, o);
+  // The first commands on every (re)connection: authenticate, and say we
+  // speak the cluster protocol, so a node that is not the leader answers
+  // -MOVED (which we follow) instead of forwarding again.
+  auto ignore = [](Status, std::string_view) {};
+  if (!password.empty()) {
+    conn->Send(client::Client::Encode({"AUTH", password}), ignore);
+  }
+  conn->Send(client::Client::Encode({"READWRITE"}), ignore);
+  return forwards_.emplace(node, std::move(conn)).first->second.get();
+}
+
+void Worker::DropForward(uint64_t node) {
+  auto it = forwards_.find(node);
+  if (it == forwards_.end()) return;
+  auto conn = std::move(it->second);
+  forwards_.erase(it);
+  conn->Close();
+}
+
+void Server::set_host(cluster::Host* host) {
+  host_ = host;
+  for (auto& w : workers_) w->host = host;
+}
+
 void Worker::RunSync() {
   sync_scheduled_ = false;
   std::vector<std::shared_ptr<Connection>> waiting;
@@ -69,6 +132,11 @@ void Worker::RunSync() {
   // one go.
   Status s = replicator->Sync();
   for (auto& c : waiting) c->AfterSync(s);
+}
+
+std::string Server::config_requirepass() {
+  std::lock_guard<std::mutex> g(config_mu_);
+  return config_.requirepass;
 }
 
 Server::~Server() {
@@ -199,15 +267,39 @@ void Server::Cron() {
   // Expired keys are deleted through the log (DESIGN.md §3): keys that
   // reads found expired first, then the oldest entries of the expiry index.
   std::vector<std::string> keys = ks_->TakeNotedExpired();
+  std::function<bool(uint16_t)> led;
+  if (host_ != nullptr) {
+    // Only a shard's leader expires its keys (followers apply the deletes).
+    led = [this](uint16_t slot) { return host_->LeadsShard(host_->ShardOf(slot)); };
+    std::erase_if(keys, [&](const std::string& k) { return !led(KeySlot(k)); });
+  }
   if (keys.size() < kMaxExpiredPerCron) {
-    auto due = ks_->CollectExpired(now, kMaxExpiredPerCron - keys.size());
+    auto due = ks_->CollectExpired(now, kMaxExpiredPerCron - keys.size(), led);
     if (due.ok()) {
       for (auto& k : *due) keys.push_back(std::move(k));
     } else {
       spdlog::error("active expiry scan failed: {}", due.status().ToString());
     }
   }
-  if (!keys.empty()) {
+  if (host_ != nullptr && !keys.empty()) {
+    std::vector<cluster::Proposal> props;
+    for (const auto& k : keys) {
+      storage::Op op;
+      op.code = storage::OpCode::kExpireIfDue;
+      op.now_ms = now;
+      op.args.push_back(k);
+      cluster::Proposal p;
+      p.shard = host_->ShardOf(KeySlot(k));
+      p.op = storage::EncodeOp(op);
+      p.done = [this](cluster::Outcome o, const std::string& reply) {
+        if (o == cluster::Outcome::kOk && reply == ":1\r\n") {
+          stats_.expired_keys.fetch_add(1, std::memory_order_relaxed);
+        }
+      };
+      props.push_back(std::move(p));
+    }
+    host_->Submit(&workers_[0]->io, std::move(props), {});
+  } else if (!keys.empty()) {
     std::string reply;
     resp::Writer w(&reply);
     uint64_t deleted = 0;
@@ -294,6 +386,7 @@ Status Server::SetConfig(std::span<const std::pair<std::string_view, std::string
   query_buffer_limit_ = config_.client_query_buffer_limit;
   max_multibulk_len_ = config_.max_multibulk_len;
   auth_required_ = !config_.requirepass.empty();
+  cluster_redirect_ = RedirectFrom(config_.cluster_redirect);
   sm_->options().max_string_bytes = config_.proto_max_bulk_len;
   auto* cs = ks_->cache_settings();
   if (auto p = storage::ParseEvictionPolicy(config_.maxmemory_policy)) cs->policy = *p;

@@ -19,6 +19,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "client/async_connection.h"
+#include "cluster/host.h"
 #include "cluster/replicator.h"
 #include "config/config.h"
 #include "core/clock.h"
@@ -28,6 +30,13 @@
 namespace shoal::server {
 
 class Connection;
+
+// Where a node that does not lead a key's shard sends the command.
+enum class ClusterRedirect : uint8_t {
+  kAuto,     // -MOVED for cluster clients, forwarded for the others
+  kMoved,    // always -MOVED (Redis Cluster's behaviour)
+  kForward,  // always forwarded
+};
 
 // Per-command counters of one worker (single writer: that worker).
 struct CommandStat {
@@ -50,8 +59,24 @@ struct Worker {
   // handlers that are ready now; after it, each waiter's AfterSync runs.
   void WaitForSync(std::shared_ptr<Connection> c);
 
+  // Cluster mode: the proposals and reads of this worker's round go to the
+  // host in one Submit, behind the handlers that are ready now.
+  cluster::Host* host = nullptr;
+  void Submit(cluster::Proposal p);
+  void Submit(cluster::ReadRequest r);
+  // The pipelined connection this worker forwards commands to `node` on;
+  // null when the node is unknown.
+  client::AsyncConnection* ForwardTo(uint64_t node, const std::string& password);
+  // Forgets a failed forwarding connection (the next one handshakes anew).
+  void DropForward(uint64_t node);
+
  private:
   void RunSync();
+  void FlushSubmissions();
+  std::vector<cluster::Proposal> proposals_;
+  std::vector<cluster::ReadRequest> reads_;
+  bool submit_scheduled_ = false;
+  std::unordered_map<uint64_t, std::shared_ptr<client::AsyncConnection>> forwards_;
   std::vector<std::shared_ptr<Connection>> awaiting_sync_;
   bool sync_scheduled_ = false;
 };
@@ -82,6 +107,9 @@ class Server {
   void Shutdown();
 
   storage::Keyspace& keyspace() { return *ks_; }
+  // The cluster host, or null on a single node. Set before Run().
+  cluster::Host* host() { return host_; }
+  void set_host(cluster::Host* host);
   storage::StateMachine& state_machine() { return *sm_; }
   cluster::Replicator& replicator() { return *replicator_; }
   Clock& clock() { return *clock_; }
@@ -102,6 +130,10 @@ class Server {
   int64_t query_buffer_limit() const { return query_buffer_limit_.load(std::memory_order_relaxed); }
   int64_t max_multibulk_len() const { return max_multibulk_len_.load(std::memory_order_relaxed); }
   bool auth_required() const { return auth_required_.load(std::memory_order_relaxed); }
+  ClusterRedirect cluster_redirect() const {
+    return cluster_redirect_.load(std::memory_order_relaxed);
+  }
+  std::string config_requirepass();
   bool CheckPassword(std::string_view password);
 
   // Connection registry (guarded by clients_mu_).
@@ -128,6 +160,7 @@ class Server {
   storage::Keyspace* ks_;
   storage::StateMachine* sm_;
   cluster::Replicator* replicator_;
+  cluster::Host* host_ = nullptr;
   Clock* clock_;
   ServerStats stats_;
 
@@ -147,6 +180,7 @@ class Server {
   std::atomic<int64_t> query_buffer_limit_;
   std::atomic<int64_t> max_multibulk_len_;
   std::atomic<bool> auth_required_{false};
+  std::atomic<ClusterRedirect> cluster_redirect_;
   std::atomic<bool> stopping_{false};
 
   std::mutex clients_mu_;

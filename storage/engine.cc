@@ -10,7 +10,7 @@
 namespace shoal::storage {
 namespace {
 
-const char* const kCfNames[kCfCount] = {"default", "meta", "sub", "expire"};
+const char* const kCfNames[kCfCount] = {"default", "meta", "sub", "expire", "raft"};
 
 Status FromRocks(const rocksdb::Status& s) {
   if (s.ok()) return Status::Ok();
@@ -118,6 +118,14 @@ Status Engine::SyncWal() {
   return FromRocks(db_->SyncWAL());
 }
 
+Status Engine::DeleteRange(Cf c, std::string_view begin, std::string_view end) {
+  rocksdb::WriteBatch batch;
+  auto s = batch.DeleteRange(cf(c), rocksdb::Slice(begin.data(), begin.size()),
+                             rocksdb::Slice(end.data(), end.size()));
+  if (!s.ok()) return FromRocks(s);
+  return Write(&batch);
+}
+
 std::unique_ptr<rocksdb::Iterator> Engine::NewIterator(Cf c) {
   rocksdb::ReadOptions ro;
   ro.total_order_seek = true;
@@ -126,7 +134,7 @@ std::unique_ptr<rocksdb::Iterator> Engine::NewIterator(Cf c) {
 
 Status Engine::DeleteAll() {
   rocksdb::WriteBatch batch;
-  for (int i = 0; i < kCfCount; ++i) {
+  for (int i = 0; i < kDataCfCount; ++i) {
     auto it = NewIterator(static_cast<Cf>(i));
     it->SeekToFirst();
     if (!it->Valid()) continue;

@@ -22,8 +22,11 @@ enum class Cf : uint8_t {
   kMeta = 1,    // [slot:2][key] -> metadata (+ value for strings)
   kSub = 2,     // collection members (see docs/storage-format.md)
   kExpire = 3,  // [expire_at_ms:8][slot:2][key] -> "" : active-expiry index
+  kRaft = 4,    // Raft log entries, hard states, applied indexes (raft_store.h)
 };
-inline constexpr int kCfCount = 4;
+inline constexpr int kCfCount = 5;
+// Column families holding the keyspace's data (FLUSHALL empties these).
+inline constexpr int kDataCfCount = 4;
 
 enum class FsyncPolicy : uint8_t { kAlways, kEverySec, kNo };
 
@@ -58,8 +61,10 @@ class Engine {
   // fsync of the WAL; the `everysec` background syncer calls this.
   Status SyncWal();
   std::unique_ptr<rocksdb::Iterator> NewIterator(Cf c);
-  // Removes every record of every column family.
+  // Removes every record of the data column families (not the Raft state).
   Status DeleteAll();
+  // Deletes keys in [begin, end) of one column family.
+  Status DeleteRange(Cf c, std::string_view begin, std::string_view end);
 
   // Bytes held by memtables and the block cache (for INFO memory).
   uint64_t MemoryUsageBytes();

@@ -6,6 +6,7 @@
 #include <bit>
 
 #include "core/clock.h"
+#include "core/coding.h"
 #include "core/hash.h"
 #include "core/keyslot.h"
 
@@ -129,13 +130,17 @@ std::vector<std::string> Keyspace::TakeNotedExpired() {
   return out;
 }
 
-Result<std::vector<std::string>> Keyspace::CollectExpired(int64_t now_ms, size_t max) {
+Result<std::vector<std::string>> Keyspace::CollectExpired(
+    int64_t now_ms, size_t max, const std::function<bool(uint16_t)>& want_slot) {
   std::vector<std::string> out;
   auto it = engine_->NewIterator(Cf::kExpire);
-  for (it->SeekToFirst(); it->Valid() && out.size() < max; it->Next()) {
+  // Skipped entries (other nodes' business) bound the scan too.
+  size_t budget = max * kExpireScanFactor;
+  for (it->SeekToFirst(); it->Valid() && out.size() < max && budget > 0; it->Next(), --budget) {
     auto ek = DecodeExpireKey(std::string_view(it->key().data(), it->key().size()));
     if (!ek) return Status::Corruption("bad expire index key");
     if (ek->expire_at_ms > now_ms) break;
+    if (want_slot && !want_slot(ek->slot)) continue;
     out.emplace_back(ek->key);
   }
   if (!it->status().ok()) return Status::IoError(it->status().ToString());
@@ -296,6 +301,89 @@ Status WriteTxn::Commit(int64_t now_ms) {
 }
 
 Status Keyspace::FlushPending() { return FlushUpTo(LastGen(this)); }
+
+void Keyspace::StageRaw(Cf cf, std::string key, std::optional<std::string> value) {
+  key.insert(key.begin(), static_cast<char>(cf));
+  uint64_t gen = 0;
+  {
+    std::lock_guard<std::mutex> g(pending_mu_);
+    gen = open_gen_;
+    pending_[std::move(key)] = std::move(value);
+  }
+  uint64_t& last = LastGen(this);
+  if (gen > last) last = gen;
+}
+
+Result<std::string> Keyspace::ExportSlots(const SlotRanges& ranges) {
+  auto s = FlushPending();
+  if (!s.ok()) return s;
+  std::string out;
+  auto it = engine_->NewIterator(Cf::kMeta);
+  for (const auto& [first, last] : ranges) {
+    std::string begin = EncodeMetaKey(first, "");
+    for (it->Seek(begin); it->Valid(); it->Next()) {
+      auto k = it->key();
+      auto decoded = DecodeMetaKey(std::string_view(k.data(), k.size()));
+      if (!decoded || decoded->first > last) break;
+      PutVarint64(&out, k.size());
+      out.append(k.data(), k.size());
+      PutVarint64(&out, it->value().size());
+      out.append(it->value().data(), it->value().size());
+    }
+    if (!it->status().ok()) return Status::IoError(it->status().ToString());
+  }
+  return out;
+}
+
+Status Keyspace::ImportSlots(const SlotRanges& ranges, std::string_view data, int64_t now_ms) {
+  auto s = FlushPending();
+  if (!s.ok()) return s;
+  auto lock = LockAll();
+  // Keys of the old records must outlive the transaction (KeyRef views).
+  std::vector<std::string> old_keys;
+  std::vector<int64_t> old_expires;
+  {
+    auto it = engine_->NewIterator(Cf::kMeta);
+    for (const auto& [first, last] : ranges) {
+      for (it->Seek(EncodeMetaKey(first, "")); it->Valid(); it->Next()) {
+        auto k = it->key();
+        auto decoded = DecodeMetaKey(std::string_view(k.data(), k.size()));
+        if (!decoded || decoded->first > last) break;
+        auto meta = DecodeMetaValue(std::string_view(it->value().data(), it->value().size()));
+        old_keys.emplace_back(decoded->second);
+        old_expires.push_back(meta ? meta->expire_at_ms : 0);
+      }
+      if (!it->status().ok()) return Status::IoError(it->status().ToString());
+    }
+  }
+  WriteTxn txn(this);
+  for (size_t i = 0; i < old_keys.size(); ++i) {
+    Record old{ValueType::kString, old_expires[i], {}};
+    txn.Delete(Ref(old_keys[i]), old);
+  }
+  std::vector<Meta> metas;
+  std::vector<std::string_view> keys;
+  std::string_view in = data;
+  while (!in.empty()) {
+    auto klen = GetVarint64(&in);
+    if (!klen || *klen > in.size()) return Status::Corruption("bad snapshot");
+    std::string_view k = in.substr(0, *klen);
+    in.remove_prefix(*klen);
+    auto vlen = GetVarint64(&in);
+    if (!vlen || *vlen > in.size()) return Status::Corruption("bad snapshot");
+    std::string_view v = in.substr(0, *vlen);
+    in.remove_prefix(*vlen);
+    auto decoded = DecodeMetaKey(k);
+    auto meta = DecodeMetaValue(v);
+    if (!decoded || !meta) return Status::Corruption("bad snapshot record");
+    keys.push_back(decoded->second);
+    metas.push_back(std::move(*meta));
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    txn.Put(Ref(keys[i]), metas[i].type, metas[i].expire_at_ms, metas[i].payload, nullptr);
+  }
+  return txn.Commit(now_ms);
+}
 
 Status Keyspace::FlushUpTo(uint64_t want) {
   auto& durable = cache_settings_.durable_gen;

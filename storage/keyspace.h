@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -94,8 +95,12 @@ class Keyspace {
   // finds those keys anyway). Thread-safe.
   void NoteExpired(std::string_view key);
   std::vector<std::string> TakeNotedExpired();
-  // Up to `max` keys whose expire-at is <= now_ms, oldest first.
-  Result<std::vector<std::string>> CollectExpired(int64_t now_ms, size_t max);
+  // Up to `max` keys whose expire-at is <= now_ms, oldest first, among
+  // the slots `want_slot` accepts (all when null); looks at no more than
+  // max * kExpireScanFactor index entries.
+  static constexpr size_t kExpireScanFactor = 16;
+  Result<std::vector<std::string>> CollectExpired(
+      int64_t now_ms, size_t max, const std::function<bool(uint16_t)>& want_slot = nullptr);
 
   // Cache introspection for OBJECT FREQ / IDLETIME. Caller holds the lock.
   std::optional<uint64_t> IdleMs(const KeyRef& key, int64_t now_ms);
@@ -130,6 +135,24 @@ class Keyspace {
   // fsync policy (the group commit). Cheap when another thread's flush
   // already carried them. Thread-safe.
   Status FlushPending();
+  // Adds a raw record change (Raft log entries, hard state, applied index)
+  // to the pending group: it lands in the same atomic RocksDB batch as the
+  // writes committed before this thread's next FlushPending. nullopt
+  // deletes. Thread-safe.
+  void StageRaw(Cf cf, std::string key, std::optional<std::string> value);
+
+  // Slot ranges, [first, last] inclusive: the slots of one shard.
+  using SlotRanges = std::vector<std::pair<uint16_t, uint16_t>>;
+  // The body of a shard snapshot: every record of the slots in `ranges`,
+  // as of the writes committed so far (they are flushed first).
+  // Format: ([len:varint][meta key][len:varint][meta value])*.
+  Result<std::string> ExportSlots(const SlotRanges& ranges);
+  // Replaces every record of those slots by the snapshot's records (an
+  // empty `data` deletes them all) in the pending group: the caller's next
+  // FlushPending makes it durable, atomically with whatever the caller
+  // staged meanwhile. Takes every stripe lock.
+  Status ImportSlots(const SlotRanges& ranges, std::string_view data, int64_t now_ms);
+
   // True after a failed flush: the keyspace refuses writes until restart.
   bool write_failed() const { return write_failed_.load(); }
 

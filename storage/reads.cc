@@ -318,6 +318,25 @@ void Keys(Keyspace& ks, std::string_view pattern, int64_t now_ms, resp::Writer& 
   w.BulkArray(found);
 }
 
+Result<std::vector<std::string>> KeysInSlot(Keyspace& ks, uint16_t slot, size_t max,
+                                            int64_t now_ms) {
+  auto s = ks.FlushPending();
+  if (!s.ok()) return s;
+  std::vector<std::string> found;
+  auto it = ks.engine()->NewIterator(Cf::kMeta);
+  std::string start;
+  PutFixed16BE(&start, slot);
+  for (it->Seek(start); it->Valid() && found.size() < max; it->Next()) {
+    auto dk = DecodeMetaKey(std::string_view(it->key().data(), it->key().size()));
+    if (!dk || dk->first != slot) break;
+    auto meta = DecodeMetaValue(std::string_view(it->value().data(), it->value().size()));
+    if (!meta || meta->expired(now_ms)) continue;
+    found.emplace_back(dk->second);
+  }
+  if (!it->status().ok()) return Status::IoError(it->status().ToString());
+  return found;
+}
+
 void RandomKey(Keyspace& ks, uint64_t seed, int64_t now_ms, resp::Writer& w) {
   if (ks.key_count() <= 0) return w.Null();
   if (!FlushOwnWrites(ks, w)) return;

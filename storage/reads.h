@@ -52,6 +52,10 @@ struct ScanArgs {
 // the whole scan is returned at least once (docs/adr/003-scan-cursor.md).
 void Scan(Keyspace& ks, const ScanArgs& args, int64_t now_ms, resp::Writer& w);
 void Keys(Keyspace& ks, std::string_view pattern, int64_t now_ms, resp::Writer& w);
+// Live keys of one hash slot, at most `max` (CLUSTER GETKEYSINSLOT /
+// COUNTKEYSINSLOT).
+Result<std::vector<std::string>> KeysInSlot(Keyspace& ks, uint16_t slot, size_t max,
+                                            int64_t now_ms);
 void RandomKey(Keyspace& ks, uint64_t seed, int64_t now_ms, resp::Writer& w);
 
 }  // namespace shoal::storage::reads

@@ -83,6 +83,8 @@ class Raft {
   Tracker& tracker() { return tracker_; }
   const Config& config() const { return config_; }
   bool Promotable() const;
+  // Ticks since start (heartbeats are stamped with it).
+  uint64_t ticks() const { return ticks_; }
 
   // Outbox, drained by RawNode.
   std::vector<Message> msgs_;

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <set>
@@ -186,6 +187,65 @@ void KeyspaceSection(CommandContext& ctx, InfoWriter& w) {
   }
 }
 
+// Each local shard replica: role, term, leader, commit and applied index;
+// on the leader the lag of each follower (entries behind, or "down").
+void RaftSection(CommandContext& ctx, InfoWriter& w, const config::ServerConfig& cfg) {
+  w.Section("Raft");
+  cluster::Host* host = ctx.server.host();
+  if (host == nullptr) return;
+  auto shards = host->Shards();
+  w.Field("raft_node_id", host->self());
+  w.Field("raft_tick_ms", cfg.raft_tick_ms);
+  w.Field("raft_election_ticks", cfg.raft_election_ticks);
+  w.Field("raft_groups", std::count_if(shards.begin(), shards.end(),
+                                       [](const cluster::ShardInfo& s) { return s.local; }));
+  auto st = host->stats();
+  w.Field("raft_rounds", st.rounds);
+  w.Field("raft_flushes", st.flushes);
+  w.Field("raft_proposals", st.proposals);
+  w.Field("raft_reads", st.reads);
+  w.Field("raft_snapshots_sent", st.snapshots_sent);
+  w.Field("raft_snapshots_installed", st.snapshots_installed);
+  w.Field("raft_compactions", st.compactions);
+  for (const auto& s : shards) {
+    if (!s.local) continue;
+    std::string v = "role=" + s.role + ",term=" + std::to_string(s.term) +
+                    ",leader=" + std::to_string(s.leader) + ",commit=" + std::to_string(s.commit) +
+                    ",applied=" + std::to_string(s.applied) +
+                    ",last_index=" + std::to_string(s.last_index) +
+                    ",first_index=" + std::to_string(s.first_index) + ",replicas=";
+    for (size_t i = 0; i < s.replicas.size(); ++i) {
+      if (i > 0) v += ';';
+      v += std::to_string(s.replicas[i]);
+    }
+    v += ",lag=";
+    for (size_t i = 0; i < s.lag.size(); ++i) {
+      if (i > 0) v += ';';
+      v += std::to_string(s.lag[i].first) + ":" +
+           (s.lag[i].second < 0 ? std::string("down") : std::to_string(s.lag[i].second));
+    }
+    w.Field("shard_" + std::to_string(s.shard), v);
+  }
+}
+
+void ClusterSection(CommandContext& ctx, InfoWriter& w) {
+  w.Section("Cluster");
+  cluster::Host* host = ctx.server.host();
+  w.Field("cluster_enabled", host != nullptr ? 1 : 0);
+  if (host == nullptr) return;
+  uint32_t with_leader = host->ShardsWithLeader();
+  w.Field("cluster_node_id", host->self());
+  w.Field("cluster_nodes", host->def().nodes().size());
+  w.Field("cluster_shards", host->def().shards());
+  w.Field("cluster_replicas", host->def().replicas());
+  w.Field("cluster_replication", host->def().replication());
+  w.Field("cluster_shards_with_leader", with_leader);
+  uint32_t led = 0;
+  for (uint32_t s = 0; s < host->def().shards(); ++s) led += host->LeadsShard(s) ? 1 : 0;
+  w.Field("cluster_shards_led", led);
+  w.Field("cluster_state", with_leader == host->def().shards() ? "ok" : "fail");
+}
+
 void CommandStatsSection(CommandContext& ctx, InfoWriter& w) {
   w.Section("Commandstats");
   const auto& table = CommandTable::Get();
@@ -205,8 +265,9 @@ void CommandStatsSection(CommandContext& ctx, InfoWriter& w) {
 }  // namespace
 
 void InfoCmd(CommandContext& ctx, Args a) {
-  static const std::set<std::string> kDefault = {"server", "clients",     "memory", "persistence",
-                                                 "stats",  "replication", "cpu",    "keyspace"};
+  static const std::set<std::string> kDefault = {"server",      "clients",  "memory",
+                                                 "persistence", "stats",    "replication",
+                                                 "cpu",         "keyspace", "cluster"};
   std::set<std::string> want;
   bool all = false;
   if (a.size() == 1) want = kDefault;
@@ -232,6 +293,8 @@ void InfoCmd(CommandContext& ctx, Args a) {
   if (has("cpu")) CpuSection(w);
   if (has("commandstats")) CommandStatsSection(ctx, w);
   if (has("keyspace")) KeyspaceSection(ctx, w);
+  if (has("cluster")) ClusterSection(ctx, w);
+  if (has("raft")) RaftSection(ctx, w, cfg);
   ctx.out.Verbatim("txt", w.text());
 }
 

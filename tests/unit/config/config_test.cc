@@ -139,7 +139,16 @@ TEST(ParamsTest, ImmutableSettingsAreMarked) {
                                            "logfile",
                                            "pidfile",
                                            "rocksdb-block-cache-size",
-                                           "rocksdb-write-buffer-size"};
+                                           "rocksdb-write-buffer-size",
+                                           "cluster-enabled",
+                                           "cluster-node-id",
+                                           "cluster-nodes",
+                                           "cluster-shards",
+                                           "cluster-replicas",
+                                           "replication",
+                                           "raft-tick-ms",
+                                           "raft-election-ticks",
+                                           "cluster-read-lease"};
   for (const Param& p : Params()) {
     if (p.compat_only) continue;
     EXPECT_EQ(p.mutable_at_runtime, immutable.count(p.name) == 0) << p.name;

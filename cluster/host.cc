@@ -1,0 +1,626 @@
+#include "cluster/host.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <deque>
+#include <map>
+
+#include "cluster/log_store.h"
+#include "cluster/raft/raw_node.h"
+#include "cluster/transport.h"
+#include "core/check.h"
+#include "core/resp/writer.h"
+#include "storage/op.h"
+
+namespace shoal::cluster {
+namespace {
+
+// Leader announcements ride the bus as envelopes of this pseudo-group, so
+// nodes that hold no replica of a shard still learn its leader (for
+// forwarding and CLUSTER SLOTS): msg.index = shard, msg.term = term.
+constexpr uint32_t kAnnounceGroup = 0xFFFFFFFF;
+// Rounds chained without yielding to the io_context (new Ready work that
+// appeared while handling the previous one, e.g. a leader's commit after
+// its own append became durable).
+constexpr int kMaxReadyPassesPerRound = 4;
+// A follower this many entries behind counts as lagging in INFO.
+constexpr int64_t kUnheardLag = -1;
+
+const char* RoleText(raft::Role r) {
+  switch (r) {
+    case raft::Role::kLeader:
+      return "leader";
+    case raft::Role::kFollower:
+      return "follower";
+    case raft::Role::kCandidate:
+      return "candidate";
+    case raft::Role::kPreCandidate:
+      return "precandidate";
+  }
+  return "?";
+}
+
+}  // namespace
+
+struct Host::Inbox {
+  asio::io_context* io = nullptr;
+  std::vector<Proposal> props;
+  std::vector<ReadRequest> reads;
+};
+
+struct PendingWrite {
+  raft::Term term = 0;
+  uint8_t resp = 2;
+  asio::io_context* io = nullptr;
+  Done done;
+  int64_t deadline_ms = 0;
+};
+
+struct PendingRead {
+  asio::io_context* io = nullptr;
+  Done done;
+  int64_t deadline_ms = 0;
+};
+
+struct Host::Group {
+  uint32_t shard = 0;
+  storage::Keyspace::SlotRanges ranges;
+  std::unique_ptr<GroupLog> log;
+  std::unique_ptr<raft::RawNode> node;
+  raft::ConfState conf;
+  raft::Index applied = 0;
+  raft::Role role = raft::Role::kFollower;
+  raft::NodeId lead = raft::kNoNode;
+  std::map<raft::Index, PendingWrite> writes;
+  std::vector<PendingRead> reads_new;
+  std::map<std::string, std::vector<PendingRead>> reads_issued;
+  std::deque<std::pair<raft::Index, std::vector<PendingRead>>> reads_ready;
+  uint64_t read_seq = 0;
+};
+
+Host::Host(HostOptions options, ClusterDefinition def, storage::Keyspace* ks,
+           storage::StateMachine* sm, Clock* clock)
+    : options_(std::move(options)),
+      def_(std::move(def)),
+      ks_(ks),
+      sm_(sm),
+      clock_(clock),
+      store_(ks),
+      leaders_(new std::atomic<uint64_t>[def_.shards()]),
+      announced_terms_(new uint64_t[def_.shards()]) {
+  for (uint32_t s = 0; s < def_.shards(); ++s) {
+    leaders_[s].store(0);
+    announced_terms_[s] = 0;
+  }
+}
+
+Host::~Host() { Stop(); }
+
+Status Host::Start() {
+  auto stored = store_.GetClusterDefinition();
+  if (!stored.ok()) return stored.status();
+  std::string canonical = def_.Canonical();
+  if (!stored->has_value()) {
+    auto s = store_.PutClusterDefinition(canonical);
+    if (!s.ok()) return s;
+  } else if (**stored != canonical) {
+    return Status::InvalidArgument("the data in this dir belongs to another cluster definition (" +
+                                   **stored + "; now " + canonical +
+                                   "); changing shards, replicas or node ids needs a new dir");
+  }
+  groups_.resize(def_.shards());
+  for (uint32_t shard = 0; shard < def_.shards(); ++shard) {
+    if (!def_.IsReplica(shard, options_.self)) continue;
+    auto g = std::make_unique<Group>();
+    g->shard = shard;
+    g->ranges = def_.slot_map().Ranges(shard);
+    g->log = std::make_unique<GroupLog>(shard, &store_);
+    raft::ConfState initial;
+    initial.voters = def_.Replicas(shard);
+    std::sort(initial.voters.begin(), initial.voters.end());
+    auto applied = g->log->Load(initial);
+    if (!applied.ok()) return applied.status();
+    g->applied = *applied;
+    g->conf = g->log->storage().InitialConfState();
+    raft::Config c;
+    c.id = options_.self;
+    c.election_tick = options_.election_ticks;
+    c.heartbeat_tick = 1;
+    c.storage = &g->log->storage();
+    c.applied = g->applied;
+    c.max_inflight_msgs = 256;
+    c.max_uncommitted_entries_size = 256ULL << 20;
+    c.check_quorum = true;
+    c.pre_vote = true;
+    c.read_only =
+        options_.read_lease ? raft::ReadOnlyOption::kLeaseBased : raft::ReadOnlyOption::kSafe;
+    c.seed = options_.self * 1000003 + shard + static_cast<uint64_t>(clock_->MonotonicUs());
+    c.logger = [shard](const std::string& line) { spdlog::info("shard {}: {}", shard, line); };
+    bool fresh = g->log->storage().InitialHardState().empty() && g->log->storage().LastIndex() == 0;
+    g->node = std::make_unique<raft::RawNode>(c);
+    spdlog::info("shard {}: replica loaded (applied {}, log {}..{}, term {})", shard, g->applied,
+                 g->log->storage().FirstIndex(), g->log->storage().LastIndex(),
+                 g->log->storage().InitialHardState().term);
+    // A new cluster starts with the preferred leaders campaigning, so the
+    // leaders are spread from the start instead of won by whoever times
+    // out first.
+    if (fresh && def_.PreferredLeader(shard) == options_.self) g->node->Campaign();
+    groups_[shard] = std::move(g);
+  }
+
+  TransportOptions topts;
+  topts.self = options_.self;
+  const NodeAddress* me = def_.Node(options_.self);
+  CHECK(me != nullptr);
+  topts.listen_host = options_.bus_host;
+  topts.listen_port = me->port + kBusPortOffset;
+  for (const auto& n : def_.nodes()) {
+    if (n.id != options_.self) topts.peers[n.id] = {n.host, n.port + kBusPortOffset};
+  }
+  transport_ = std::make_unique<Transport>(
+      io_, topts, [this](std::vector<Envelope>&& envs) { OnMessages(std::move(envs)); },
+      [this](uint64_t peer) { OnUnreachable(peer); });
+  auto s = transport_->Listen();
+  if (!s.ok()) return s;
+  tick_timer_ = std::make_unique<asio::steady_timer>(io_);
+  UpdateInfo();
+  thread_ = std::thread([this] { Loop(); });
+  spdlog::info(
+      "cluster host: node {} of {}, {} shards x {} replicas, {} local, bus port {}", options_.self,
+      def_.nodes().size(), def_.shards(), def_.replicas(),
+      std::count_if(groups_.begin(), groups_.end(), [](const auto& g) { return g != nullptr; }),
+      topts.listen_port);
+  return Status::Ok();
+}
+
+void Host::Stop() {
+  if (!thread_.joinable()) return;
+  stopping_ = true;
+  asio::post(io_, [this] {
+    if (tick_timer_) tick_timer_->cancel();
+    if (transport_) transport_->Close();
+    io_.stop();
+  });
+  thread_.join();
+  // Whatever is still waiting never learns its outcome here.
+  for (auto& g : groups_) {
+    if (!g) continue;
+    for (auto& [index, w] : g->writes) {
+      Complete(w.io, std::move(w.done), Outcome::kUnknown, {});
+    }
+    g->writes.clear();
+    FailReads(*g, Outcome::kRetry);
+  }
+  PostCompletions();
+}
+
+void Host::Loop() {
+  std::function<void()> arm;
+  arm = [this, &arm] {
+    tick_timer_->expires_after(std::chrono::milliseconds(options_.tick_ms));
+    tick_timer_->async_wait([this, &arm](const std::error_code& ec) {
+      if (ec || stopping_) return;
+      Tick();
+      arm();
+    });
+  };
+  arm();
+  // The first round sends the bootstrap campaigns.
+  ScheduleRound();
+  io_.run();
+}
+
+uint32_t Host::ShardsWithLeader() const {
+  uint32_t n = 0;
+  for (uint32_t s = 0; s < def_.shards(); ++s) n += LeaderOf(s) != 0 ? 1 : 0;
+  return n;
+}
+
+void Host::Submit(asio::io_context* io, std::vector<Proposal> props,
+                  std::vector<ReadRequest> reads) {
+  {
+    std::lock_guard<std::mutex> g(inbox_mu_);
+    inbox_.push_back(Inbox{io, std::move(props), std::move(reads)});
+  }
+  ScheduleRound();
+}
+
+void Host::ScheduleRound() {
+  if (round_scheduled_.exchange(true, std::memory_order_acq_rel)) return;
+  asio::post(io_, [this] {
+    round_scheduled_.store(false, std::memory_order_release);
+    Round();
+  });
+}
+
+void Host::Complete(asio::io_context* io, Done done, Outcome o, std::string reply) {
+  if (!done) return;
+  auto fn = [d = std::move(done), o, r = std::move(reply)]() mutable { d(o, std::move(r)); };
+  for (auto& [target, list] : completions_) {
+    if (target == io) {
+      list.emplace_back(std::move(fn));
+      return;
+    }
+  }
+  completions_.emplace_back(io, std::vector<std::function<void()>>{});
+  completions_.back().second.emplace_back(std::move(fn));
+}
+
+void Host::PostCompletions() {
+  for (auto& [io, list] : completions_) {
+    if (list.empty()) continue;
+    asio::post(*io, [fns = std::move(list)]() mutable {
+      for (auto& f : fns) f();
+    });
+  }
+  completions_.clear();
+}
+
+void Host::TakeInbox() {
+  std::vector<Inbox> in;
+  {
+    std::lock_guard<std::mutex> g(inbox_mu_);
+    in.swap(inbox_);
+  }
+  int64_t now = clock_->NowMs();
+  for (auto& box : in) {
+    for (auto& p : box.props) {
+      Group* g = p.shard < groups_.size() ? groups_[p.shard].get() : nullptr;
+      if (g == nullptr || g->node->raft().role() != raft::Role::kLeader) {
+        Complete(box.io, std::move(p.done), Outcome::kNotLeader, {});
+        continue;
+      }
+      auto s = g->node->Propose(std::move(p.op));
+      if (!s.ok()) {
+        Complete(box.io, std::move(p.done), Outcome::kRetry, {});
+        continue;
+      }
+      ++live_stats_.proposals;
+      raft::Index index = g->node->raft().log().LastIndex();
+      g->writes[index] = PendingWrite{g->node->raft().term(), p.resp, box.io, std::move(p.done),
+                                      now + options_.write_timeout_ms};
+    }
+    for (auto& r : box.reads) {
+      Group* g = r.shard < groups_.size() ? groups_[r.shard].get() : nullptr;
+      if (g == nullptr || g->node->raft().role() != raft::Role::kLeader) {
+        Complete(box.io, std::move(r.done), Outcome::kNotLeader, {});
+        continue;
+      }
+      ++live_stats_.reads;
+      g->reads_new.push_back(
+          PendingRead{box.io, std::move(r.done), now + options_.read_timeout_ms});
+    }
+  }
+  // One ReadIndex round per group serves every read that arrived since the
+  // last one (batched ReadIndex).
+  for (auto& g : groups_) {
+    if (!g || g->reads_new.empty()) continue;
+    std::string ctx(reinterpret_cast<const char*>(&g->read_seq), sizeof(g->read_seq));
+    ++g->read_seq;
+    g->reads_issued[ctx] = std::move(g->reads_new);
+    g->reads_new.clear();
+    g->node->ReadIndex(ctx);
+  }
+}
+
+void Host::Round() {
+  if (stopping_) return;
+  ++live_stats_.rounds;
+  TakeInbox();
+  for (int pass = 0; pass < kMaxReadyPassesPerRound; ++pass) {
+    if (!ProcessReadies()) break;
+  }
+  PostCompletions();
+}
+
+void Host::FailReads(Group& g, Outcome o) {
+  for (auto& r : g.reads_new) Complete(r.io, std::move(r.done), o, {});
+  g.reads_new.clear();
+  for (auto& [ctx, list] : g.reads_issued) {
+    for (auto& r : list) Complete(r.io, std::move(r.done), o, {});
+  }
+  g.reads_issued.clear();
+}
+
+void Host::ApplyCommitted(Group& g, std::vector<raft::Entry>& entries) {
+  for (auto& e : entries) {
+    if (e.index <= g.applied) continue;
+    auto it = g.writes.find(e.index);
+    PendingWrite* w = nullptr;
+    if (it != g.writes.end()) {
+      w = &it->second;
+      if (w->term != e.term) {
+        // Another leader's entry took the index ours had: ours is gone.
+        Complete(w->io, std::move(w->done), Outcome::kNotApplied, {});
+        g.writes.erase(it);
+        w = nullptr;
+      }
+    }
+    if (e.type == raft::EntryType::kConfChange) {
+      raft::ConfChange cc;
+      if (cc.Decode(e.data)) g.conf = g.node->ApplyConfChange(cc);
+    } else if (!e.data.empty()) {
+      auto op = storage::DecodeOp(e.data);
+      if (!op.ok()) {
+        // A corrupt entry would make replicas diverge if skipped silently.
+        spdlog::critical("shard {}: undecodable entry {}: {}", g.shard, e.index,
+                         op.status().ToString());
+        CHECK(false);
+      }
+      if (w != nullptr) {
+        std::string reply;
+        resp::Writer writer(&reply);
+        writer.set_protocol(static_cast<resp::Protocol>(w->resp));
+        sm_->Apply(*op, &writer);
+        Complete(w->io, std::move(w->done), Outcome::kOk, std::move(reply));
+        g.writes.erase(it);
+      } else {
+        sm_->Apply(*op, nullptr);
+      }
+    }
+    g.applied = e.index;
+  }
+  if (!entries.empty()) store_.StageApplied(g.shard, g.applied);
+}
+
+bool Host::ProcessReadies() {
+  struct Item {
+    Group* g;
+    raft::Ready rd;
+  };
+  std::vector<Item> items;
+  for (auto& g : groups_) {
+    if (g && g->node->HasReady()) items.push_back(Item{g.get(), g->node->GetReady()});
+  }
+  if (items.empty()) return false;
+  int64_t now = clock_->NowMs();
+  for (auto& [g, rd] : items) {
+    if (rd.soft_state) {
+      bool was_leader = g->role == raft::Role::kLeader;
+      g->role = rd.soft_state->role;
+      g->lead = rd.soft_state->lead;
+      leaders_[g->shard].store(g->lead, std::memory_order_release);
+      if (was_leader && g->role != raft::Role::kLeader) {
+        spdlog::warn("shard {}: lost leadership (leader now {})", g->shard, g->lead);
+        // Unconfirmed reads were never executed: the worker re-routes them.
+        FailReads(*g, Outcome::kNotLeader);
+      }
+    }
+    if (rd.snapshot) {
+      const auto& snap = *rd.snapshot;
+      auto s = ks_->ImportSlots(g->ranges, snap.data, now);
+      if (!s.ok()) {
+        spdlog::critical("shard {}: installing snapshot at {} failed: {}", g->shard,
+                         snap.meta.index, s.ToString());
+        CHECK(false);
+      }
+      s = g->log->ApplySnapshot(snap.meta);
+      CHECK(s.ok());
+      g->applied = snap.meta.index;
+      g->conf = snap.meta.conf;
+      ++live_stats_.snapshots_installed;
+      spdlog::info("shard {}: installed a snapshot at index {} ({} bytes)", g->shard,
+                   snap.meta.index, snap.data.size());
+    }
+    if (rd.hard_state) g->log->SetHardState(*rd.hard_state);
+    g->log->Append(rd.entries);
+    ApplyCommitted(*g, rd.committed_entries);
+  }
+  // The group commit: entries, hard states, applied data and indexes of
+  // every group in one batch, durable before any message or reply leaves.
+  auto s = store_.Flush();
+  if (!s.ok()) {
+    spdlog::critical("raft log flush failed, stopping: {}", s.ToString());
+    CHECK(false);
+  }
+  ++live_stats_.flushes;
+  std::map<uint64_t, std::vector<Envelope>> by_peer;
+  std::vector<std::pair<Group*, uint64_t>> snapshots_sent;
+  for (auto& [g, rd] : items) {
+    for (auto& m : rd.messages) {
+      if (m.type == raft::MessageType::kSnap) {
+        // Snapshot data is made when needed, from the applied state: the
+        // snapshot point moves up to `applied` (a later point of the same
+        // log, so the follower continues from there).
+        auto data = ks_->ExportSlots(g->ranges);
+        if (!data.ok()) {
+          spdlog::error("shard {}: cannot export a snapshot: {}", g->shard,
+                        data.status().ToString());
+          continue;
+        }
+        auto snap = std::make_shared<raft::Snapshot>();
+        snap->meta.index = g->applied;
+        auto term = g->log->storage().TermAt(g->applied);
+        CHECK(term.ok());
+        snap->meta.term = *term;
+        snap->meta.conf = g->conf;
+        snap->data = std::move(*data);
+        spdlog::info("shard {}: sending a snapshot at index {} ({} bytes) to node {}", g->shard,
+                     snap->meta.index, snap->data.size(), m.to);
+        m.snapshot = std::move(snap);
+        snapshots_sent.emplace_back(g, m.to);
+        ++live_stats_.snapshots_sent;
+      }
+      uint64_t to = m.to;
+      by_peer[to].push_back(Envelope{g->shard, std::move(m)});
+    }
+  }
+  for (auto& [peer, envs] : by_peer) transport_->Send(peer, envs);
+  for (auto& [g, peer] : snapshots_sent) g->node->ReportSnapshot(peer, true);
+  for (auto& [g, rd] : items) {
+    g->node->Advance(rd);
+    for (auto& rs : rd.read_states) {
+      auto it = g->reads_issued.find(rs.request_ctx);
+      if (it == g->reads_issued.end()) continue;
+      g->reads_ready.emplace_back(rs.index, std::move(it->second));
+      g->reads_issued.erase(it);
+    }
+    while (!g->reads_ready.empty() && g->reads_ready.front().first <= g->applied) {
+      for (auto& r : g->reads_ready.front().second) {
+        Complete(r.io, std::move(r.done), Outcome::kOk, {});
+      }
+      g->reads_ready.pop_front();
+    }
+    (void)g->log->DropCompacted();
+  }
+  return true;
+}
+
+void Host::OnMessages(std::vector<Envelope>&& envs) {
+  for (auto& env : envs) {
+    if (env.group == kAnnounceGroup) {
+      uint64_t shard = env.msg.index;
+      if (shard >= def_.shards() || groups_[shard]) continue;  // members know from Raft
+      if (env.msg.term >= announced_terms_[shard]) {
+        announced_terms_[shard] = env.msg.term;
+        leaders_[shard].store(env.msg.from, std::memory_order_release);
+      }
+      continue;
+    }
+    if (env.group >= groups_.size() || !groups_[env.group]) continue;
+    auto s = groups_[env.group]->node->Step(std::move(env.msg));
+    if (!s.ok()) spdlog::debug("shard {}: step: {}", env.group, s.ToString());
+  }
+  ScheduleRound();
+}
+
+void Host::OnUnreachable(uint64_t peer) {
+  for (auto& g : groups_) {
+    if (g) g->node->ReportUnreachable(peer);
+  }
+}
+
+void Host::CheckTimeouts(int64_t now_ms) {
+  for (auto& g : groups_) {
+    if (!g) continue;
+    for (auto it = g->writes.begin(); it != g->writes.end();) {
+      if (it->second.deadline_ms > now_ms) {
+        ++it;
+        continue;
+      }
+      Complete(it->second.io, std::move(it->second.done), Outcome::kUnknown, {});
+      it = g->writes.erase(it);
+    }
+    for (auto it = g->reads_issued.begin(); it != g->reads_issued.end();) {
+      if (it->second.empty() || it->second.front().deadline_ms > now_ms) {
+        ++it;
+        continue;
+      }
+      for (auto& r : it->second) Complete(r.io, std::move(r.done), Outcome::kRetry, {});
+      it = g->reads_issued.erase(it);
+    }
+  }
+}
+
+void Host::MaybeCompact(Group& g) {
+  const auto& st = g.log->storage();
+  if (g.applied < st.FirstIndex()) return;
+  auto kept = static_cast<int64_t>(g.applied - st.FirstIndex());
+  if (kept <= options_.compact_entries) return;
+  // Keep a quarter of the budget so followers slightly behind still catch
+  // up from the log.
+  raft::Index upto = g.applied - static_cast<raft::Index>(options_.compact_entries / 4);
+  auto s = g.log->Compact(upto, g.conf);
+  if (!s.ok()) {
+    spdlog::warn("shard {}: compaction to {} failed: {}", g.shard, upto, s.ToString());
+    return;
+  }
+  ++live_stats_.compactions;
+  spdlog::info("shard {}: log compacted up to index {}", g.shard, upto);
+}
+
+void Host::Announce() {
+  std::vector<Envelope> envs;
+  for (auto& g : groups_) {
+    if (!g || g->role != raft::Role::kLeader) continue;
+    Envelope e;
+    e.group = kAnnounceGroup;
+    e.msg.type = raft::MessageType::kHeartbeat;
+    e.msg.from = options_.self;
+    e.msg.term = g->node->raft().term();
+    e.msg.index = g->shard;
+    envs.push_back(std::move(e));
+  }
+  if (envs.empty()) return;
+  for (const auto& n : def_.nodes()) {
+    if (n.id == options_.self) continue;
+    std::vector<Envelope> copy = envs;
+    for (auto& e : copy) e.msg.to = n.id;
+    transport_->Send(n.id, copy);
+  }
+}
+
+void Host::Tick() {
+  for (auto& g : groups_) {
+    if (g) g->node->Tick();
+  }
+  CheckTimeouts(clock_->NowMs());
+  for (auto& g : groups_) {
+    if (g) MaybeCompact(*g);
+  }
+  Announce();
+  Round();
+  UpdateInfo();
+}
+
+void Host::UpdateInfo() {
+  std::vector<ShardInfo> info;
+  info.reserve(def_.shards());
+  for (uint32_t shard = 0; shard < def_.shards(); ++shard) {
+    ShardInfo si;
+    si.shard = shard;
+    si.replicas = def_.Replicas(shard);
+    si.leader = LeaderOf(shard);
+    Group* g = groups_.empty() ? nullptr : groups_[shard].get();
+    if (g != nullptr) {
+      auto& r = g->node->raft();
+      si.local = true;
+      si.role = RoleText(r.role());
+      si.term = r.term();
+      si.commit = r.log().committed();
+      si.applied = g->applied;
+      si.last_index = r.log().LastIndex();
+      si.first_index = g->log->storage().FirstIndex();
+      if (r.role() == raft::Role::kLeader) {
+        for (uint64_t peer : si.replicas) {
+          if (peer == options_.self) continue;
+          const auto* pr = r.tracker().Get(peer);
+          int64_t lag = kUnheardLag;
+          // Heard from within two election timeouts (recent_active alone
+          // is reset at every CheckQuorum).
+          bool heard = pr != nullptr && (pr->recent_active ||
+                                         r.ticks() - pr->acked_heartbeat_tick <=
+                                             2 * static_cast<uint64_t>(options_.election_ticks));
+          if (heard) {
+            lag = static_cast<int64_t>(si.last_index) - static_cast<int64_t>(pr->match);
+          }
+          si.lag.emplace_back(peer, lag);
+        }
+      }
+    }
+    info.push_back(std::move(si));
+  }
+  std::lock_guard<std::mutex> lock(info_mu_);
+  info_ = std::move(info);
+  stats_ = live_stats_;
+}
+
+std::vector<ShardInfo> Host::Shards() const {
+  std::lock_guard<std::mutex> lock(info_mu_);
+  auto out = info_;
+  // Leaders are fresher in the atomics than in the last tick's copy.
+  for (auto& si : out) si.leader = LeaderOf(si.shard);
+  return out;
+}
+
+Host::Stats Host::stats() const {
+  std::lock_guard<std::mutex> lock(info_mu_);
+  return stats_;
+}
+
+void Host::SetPeerBlocked(uint64_t peer, bool blocked) {
+  asio::post(io_, [this, peer, blocked] { transport_->SetBlocked(peer, blocked); });
+}
+
+}  // namespace shoal::cluster

@@ -1,0 +1,179 @@
+// The multi-raft host of a node (DESIGN.md §4): every shard replica placed
+// on this node is a Raft group driven here, with the node-to-node bus, the
+// shared durable log and the state machine. One thread owns all groups
+// (docs/adr/006-one-raft-thread.md); workers reach them only through
+// Submit(), and get their outcomes posted back to their io_context.
+//
+// A round (after inputs arrive, or a tick) does, for every group with work:
+// proposals and read requests in; Ready out; snapshot installed, entries
+// and hard state staged, committed entries applied (with "applied = i")
+// — then ONE flush of the node's RocksDB batch (the group commit across
+// groups), then the messages go out (one frame per peer), then outcomes are
+// posted. Nothing is acknowledged before the flush that makes it durable.
+//
+// Thread-safety: Start/Stop from the owner; Submit, LeaderOf, Info* and
+// the routing facts are thread-safe; everything else runs on the host
+// thread.
+#pragma once
+
+#include <asio.hpp>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/definition.h"
+#include "cluster/wire.h"
+#include "core/clock.h"
+#include "core/status.h"
+#include "storage/keyspace.h"
+#include "storage/raft_store.h"
+#include "storage/state_machine.h"
+
+namespace shoal::cluster {
+
+class Transport;
+
+struct HostOptions {
+  uint64_t self = 0;
+  std::string bus_host = "127.0.0.1";
+  int tick_ms = 100;
+  int election_ticks = 5;
+  bool read_lease = false;
+  // Applied entries kept in the log before it is compacted to a snapshot
+  // point (followers further behind get a shard snapshot).
+  int64_t compact_entries = 20000;
+  // A proposed write not applied within this is answered "outcome unknown".
+  int64_t write_timeout_ms = 5000;
+  // A read whose ReadIndex round is not confirmed within this is refused
+  // (never executed, so safe to retry).
+  int64_t read_timeout_ms = 2000;
+};
+
+// How a submitted command ended. Only kOk executed it.
+enum class Outcome : uint8_t {
+  kOk,          // applied (writes: `reply` holds the reply) / read may run now
+  kNotLeader,   // never proposed: this node does not lead the shard; re-route
+  kRetry,       // never proposed: no leader, proposal dropped, read unconfirmed
+  kNotApplied,  // proposed, and certainly not applied (another entry won)
+  kUnknown,     // proposed; not known whether it was applied
+};
+
+using Done = std::function<void(Outcome, std::string reply)>;
+
+struct Proposal {
+  uint32_t shard = 0;
+  std::string op;  // storage::EncodeOp
+  uint8_t resp = 2;
+  Done done;
+};
+
+struct ReadRequest {
+  uint32_t shard = 0;
+  Done done;
+};
+
+// A shard as this node sees it (INFO raft, CLUSTER SHARDS, shoal-cluster).
+struct ShardInfo {
+  uint32_t shard = 0;
+  bool local = false;  // this node holds a replica
+  std::string role;    // leader | follower | candidate | precandidate | "" (not local)
+  uint64_t term = 0, leader = 0, commit = 0, applied = 0, last_index = 0, first_index = 0;
+  std::vector<uint64_t> replicas;
+  // Leader only: per follower, entries behind (or -1: not heard recently).
+  std::vector<std::pair<uint64_t, int64_t>> lag;
+};
+
+class Host {
+ public:
+  Host(HostOptions options, ClusterDefinition def, storage::Keyspace* ks, storage::StateMachine* sm,
+       Clock* clock);
+  ~Host();
+  Host(const Host&) = delete;
+  Host& operator=(const Host&) = delete;
+
+  // Loads every local group, binds the bus port, starts the host thread.
+  Status Start();
+  void Stop();
+
+  const ClusterDefinition& def() const { return def_; }
+  uint64_t self() const { return options_.self; }
+  uint32_t ShardOf(uint16_t slot) const { return def_.slot_map().ShardOf(slot); }
+  // The shard's leader as last known here; 0 when none is known.
+  uint64_t LeaderOf(uint32_t shard) const {
+    return leaders_[shard].load(std::memory_order_acquire);
+  }
+  bool LeadsShard(uint32_t shard) const { return LeaderOf(shard) == options_.self; }
+  // Number of shards with a known leader.
+  uint32_t ShardsWithLeader() const;
+
+  // Hands commands to their groups. Each `done` runs later on `io`.
+  void Submit(asio::io_context* io, std::vector<Proposal> props, std::vector<ReadRequest> reads);
+
+  std::vector<ShardInfo> Shards() const;
+  // Fault injection (tests, fault harness): drop bus traffic with a peer.
+  void SetPeerBlocked(uint64_t peer, bool blocked);
+
+  struct Stats {
+    uint64_t rounds = 0, flushes = 0, proposals = 0, reads = 0, snapshots_sent = 0,
+             snapshots_installed = 0, compactions = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Group;
+  struct Inbox;
+  void Loop();
+  void ScheduleRound();
+  void Round();
+  void Tick();
+  void TakeInbox();
+  bool ProcessReadies();
+  void OnMessages(std::vector<Envelope>&& envs);
+  void OnUnreachable(uint64_t peer);
+  void ApplyCommitted(Group& g, std::vector<raft::Entry>& entries);
+  void SendMessages(std::vector<raft::Message>& msgs, Group& g,
+                    std::vector<std::vector<Envelope>>& by_peer);
+  void Complete(asio::io_context* io, Done done, Outcome o, std::string reply);
+  void PostCompletions();
+  void FailReads(Group& g, Outcome o);
+  void CheckTimeouts(int64_t now_ms);
+  void MaybeCompact(Group& g);
+  void UpdateInfo();
+  void Announce();
+
+  HostOptions options_;
+  ClusterDefinition def_;
+  storage::Keyspace* ks_;
+  storage::StateMachine* sm_;
+  Clock* clock_;
+  storage::RaftStore store_;
+
+  std::unique_ptr<std::atomic<uint64_t>[]> leaders_;
+  std::unique_ptr<uint64_t[]> announced_terms_;  // host thread only
+
+  asio::io_context io_{1};
+  std::unique_ptr<asio::steady_timer> tick_timer_;
+  std::thread thread_;
+  std::vector<std::unique_ptr<Group>> groups_;  // by shard; null: not a local replica
+  std::unique_ptr<Transport> transport_;
+  std::atomic<bool> round_scheduled_{false};
+  std::atomic<bool> stopping_{false};
+
+  std::mutex inbox_mu_;
+  std::vector<Inbox> inbox_;  // guarded by inbox_mu_
+
+  // Outcomes of this round, per worker io_context (host thread only).
+  std::vector<std::pair<asio::io_context*, std::vector<std::function<void()>>>> completions_;
+
+  mutable std::mutex info_mu_;
+  std::vector<ShardInfo> info_;  // guarded by info_mu_
+  Stats stats_;                  // guarded by info_mu_ (copied in UpdateInfo)
+  Stats live_stats_;             // host thread only
+};
+
+}  // namespace shoal::cluster

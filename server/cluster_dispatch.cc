@@ -1,0 +1,236 @@
+// Cluster routing of keyed commands (DESIGN.md §5): key -> slot -> shard ->
+// leader. On the leader a write is proposed to the shard's Raft group and a
+// read waits for its ReadIndex; elsewhere the command is forwarded to the
+// leader (plain clients) or answered -MOVED (cluster clients). Replies keep
+// request order through the connection's reply slots.
+//
+// The error contract: -MOVED, -CLUSTERDOWN and -TRYAGAIN mean "not
+// executed". A write that was proposed is answered only when its outcome is
+// known; when it cannot be known the reply starts with -UNKNOWN.
+#include <spdlog/spdlog.h>
+
+#include "client/client.h"
+#include "cluster/host.h"
+#include "core/keyslot.h"
+#include "core/strutil.h"
+#include "server/connection.h"
+#include "server/server.h"
+
+namespace shoal::server {
+namespace {
+
+// A forwarded command redirected (-MOVED) again is followed this many times
+// at most; leadership settling takes one hop.
+constexpr int kMaxForwardHops = 3;
+
+std::string NoLeader(uint32_t shard) {
+  return "-CLUSTERDOWN The cluster is down: shard " + std::to_string(shard) +
+         " has no leader yet (election in progress); the command was not executed\r\n";
+}
+
+std::string Moved(uint16_t slot, const cluster::NodeAddress& a) {
+  return "-MOVED " + std::to_string(slot) + " " + a.host + ":" + std::to_string(a.port) + "\r\n";
+}
+
+std::string Encode(Args args) {
+  std::string out = "*" + std::to_string(args.size()) + "\r\n";
+  for (auto a : args) {
+    out += "$" + std::to_string(a.size()) + "\r\n";
+    out.append(a);
+    out += "\r\n";
+  }
+  return out;
+}
+
+// Node id of a "host:port" from a -MOVED reply; 0 if unknown.
+uint64_t NodeOfMoved(const cluster::ClusterDefinition& def, std::string_view reply) {
+  // "-MOVED <slot> <host>:<port>\r\n"
+  size_t sp = reply.find(' ', 7);
+  if (sp == std::string_view::npos) return 0;
+  std::string_view addr = reply.substr(sp + 1);
+  if (size_t cr = addr.find('\r'); cr != std::string_view::npos) addr = addr.substr(0, cr);
+  size_t colon = addr.rfind(':');
+  if (colon == std::string_view::npos) return 0;
+  auto port = ParseInt64(addr.substr(colon + 1));
+  if (!port) return 0;
+  for (const auto& n : def.nodes()) {
+    if (n.port == *port && n.host == addr.substr(0, colon)) return n.id;
+  }
+  return 0;
+}
+
+}  // namespace
+
+bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* spec, Args args) {
+  cluster::Host& host = *server_.host();
+  const auto argc = static_cast<int>(args.size());
+  int last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
+  int step = spec->key_step > 0 ? spec->key_step : 1;
+  uint32_t shard = UINT32_MAX;
+  uint16_t slot = 0;
+  for (int i = spec->first_key; i <= last && i < argc; i += step) {
+    uint16_t s = KeySlot(args[static_cast<size_t>(i)]);
+    uint32_t sh = host.ShardOf(s);
+    if (shard == UINT32_MAX) {
+      shard = sh;
+      slot = s;
+    } else if (sh != shard) {
+      server_.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
+      writer_.Error("CROSSSLOT Keys in request don't hash to the same slot");
+      return true;
+    }
+  }
+  if (shard == UINT32_MAX) {
+    if (inflight_ > 0) return false;
+    Execute(top, spec, args, writer_);
+    return true;
+  }
+  uint64_t leader = host.LeaderOf(shard);
+  if (leader == 0) {
+    server_.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
+    out_ += NoLeader(shard);
+    return true;
+  }
+  const bool write = (spec->flags & kWrite) != 0;
+  Deferred kind = Deferred::kForward;
+  if (leader == host.self()) {
+    kind = write ? Deferred::kLocalWrite : Deferred::kLocalRead;
+  } else {
+    auto mode = server_.cluster_redirect();
+    if (mode == ClusterRedirect::kMoved || (mode == ClusterRedirect::kAuto && cluster_aware_)) {
+      out_ += Moved(slot, *host.def().Node(leader));
+      return true;
+    }
+  }
+  if (inflight_ > 0 && (kind != inflight_kind_ || leader != inflight_target_)) return false;
+  last_cmd_.store(spec, std::memory_order_relaxed);
+  last_active_ms_.store(now_ms_, std::memory_order_relaxed);
+  auto self = shared_from_this();
+  switch (kind) {
+    case Deferred::kLocalWrite: {
+      std::string op;
+      capture_ = &op;
+      Execute(top, spec, args, writer_);
+      capture_ = nullptr;
+      if (op.empty()) return true;  // refused before proposing (syntax...)
+      ReplySlot* rs = NewSlot();
+      cluster::Proposal p;
+      p.shard = shard;
+      p.op = std::move(op);
+      p.resp = static_cast<uint8_t>(writer_.protocol());
+      p.done = [self, rs, shard, slot](cluster::Outcome o, std::string reply) {
+        self->OnWriteDone(rs, shard, slot, o, std::move(reply));
+      };
+      worker_.Submit(std::move(p));
+      break;
+    }
+    case Deferred::kLocalRead: {
+      ReplySlot* rs = NewSlot();
+      std::vector<std::string> owned(args.begin(), args.end());
+      cluster::ReadRequest r;
+      r.shard = shard;
+      r.done = [self, rs, top, spec, shard, owned = std::move(owned)](cluster::Outcome o,
+                                                                      const std::string&) {
+        self->OnReadDone(rs, top, spec, shard, owned, o);
+      };
+      worker_.Submit(std::move(r));
+      break;
+    }
+    default:
+      Forward(NewSlot(), leader, Encode(args), write, 0);
+      break;
+  }
+  inflight_kind_ = kind;
+  inflight_target_ = leader;
+  return true;
+}
+
+void Connection::OnWriteDone(ReplySlot* rs, uint32_t shard, uint16_t slot, cluster::Outcome o,
+                             std::string reply) {
+  if (closed_) return;
+  const std::string s = std::to_string(shard);
+  switch (o) {
+    case cluster::Outcome::kOk:
+      return Fill(rs, std::move(reply));
+    case cluster::Outcome::kNotLeader: {
+      uint64_t leader = server_.host()->LeaderOf(shard);
+      if (leader != 0 && leader != server_.host()->self()) {
+        return Fill(rs, Moved(slot, *server_.host()->def().Node(leader)));
+      }
+      return Fill(rs, NoLeader(shard));
+    }
+    case cluster::Outcome::kRetry:
+      return Fill(rs, "-TRYAGAIN shard " + s +
+                          " cannot take writes right now (leadership changing or too many "
+                          "pending); the command was not executed\r\n");
+    case cluster::Outcome::kNotApplied:
+      return Fill(rs, "-TRYAGAIN the write was not applied: leadership of shard " + s +
+                          " changed before it committed; retry\r\n");
+    case cluster::Outcome::kUnknown:
+      break;
+  }
+  Fill(rs, "-UNKNOWN the write was proposed to shard " + s +
+               " but its outcome is unknown (no quorum answered within cluster-write-timeout); "
+               "it may or may not have been applied\r\n");
+}
+
+void Connection::OnReadDone(ReplySlot* rs, const CommandSpec* top, const CommandSpec* spec,
+                            uint32_t shard, const std::vector<std::string>& owned,
+                            cluster::Outcome o) {
+  if (closed_) return;
+  if (o == cluster::Outcome::kOk) {
+    std::vector<std::string_view> views(owned.begin(), owned.end());
+    std::string out;
+    resp::Writer w(&out);
+    w.set_protocol(writer_.protocol());
+    Execute(top, spec, views, w);
+    return Fill(rs, std::move(out));
+  }
+  // Never executed: safe to send where the shard is led now.
+  uint64_t leader = server_.host()->LeaderOf(shard);
+  if (o == cluster::Outcome::kNotLeader && leader != 0 && leader != server_.host()->self()) {
+    std::vector<std::string_view> views(owned.begin(), owned.end());
+    return Forward(rs, leader, Encode(views), false, 1);
+  }
+  Fill(rs, "-TRYAGAIN the leader of shard " + std::to_string(shard) +
+               " could not confirm its leadership for this read; the command was not executed\r\n");
+}
+
+void Connection::Forward(ReplySlot* rs, uint64_t node, std::string encoded, bool write, int hops) {
+  client::AsyncConnection* conn = worker_.ForwardTo(node, server_.config_requirepass());
+  if (conn == nullptr) {
+    return Fill(rs, "-CLUSTERDOWN unknown node " + std::to_string(node) + "; not executed\r\n");
+  }
+  auto self = shared_from_this();
+  std::string copy = encoded;
+  conn->Send(std::move(encoded), [self, rs, node, write, hops, copy = std::move(copy)](
+                                     Status s, std::string_view raw) mutable {
+    if (self->closed_) return;
+    if (!s.ok()) {
+      self->worker_.DropForward(node);
+      bool unsent = s.message().ends_with("not sent");
+      if (unsent || !write) {
+        return self->Fill(rs, "-TRYAGAIN cannot reach node " + std::to_string(node) +
+                                  " (the shard's leader): " + s.message() +
+                                  "; the command was not executed\r\n");
+      }
+      return self->Fill(rs, "-UNKNOWN the write was forwarded to node " + std::to_string(node) +
+                                " but the connection failed before its reply; it may or may "
+                                "not have been applied\r\n");
+    }
+    if (raw.starts_with("-MOVED ") && hops < kMaxForwardHops) {
+      uint64_t next = NodeOfMoved(self->server_.host()->def(), raw);
+      if (next != 0 && next != self->server_.host()->self()) {
+        return self->Forward(rs, next, std::move(copy), write, hops + 1);
+      }
+      if (next == self->server_.host()->self()) {
+        return self->Fill(rs,
+                          "-TRYAGAIN leadership of the key's shard is moving to this node; "
+                          "the command was not executed\r\n");
+      }
+    }
+    self->Fill(rs, std::string(raw));
+  });
+}
+
+}  // namespace shoal::server

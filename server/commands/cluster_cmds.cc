@@ -1,0 +1,301 @@
+// CLUSTER SLOTS | SHARDS | NODES | INFO | KEYSLOT | MYID | COUNTKEYSINSLOT |
+// GETKEYSINSLOT, READONLY, READWRITE, ASKING. A shoal node reports each
+// shard's current Raft leader as the master of the shard's slots and its
+// followers as replicas, so cluster-aware Redis clients route as usual.
+// A node leads some shards and follows others; CLUSTER NODES lists every
+// node as a master with the slots of the shards it leads.
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "core/keyslot.h"
+#include "core/strutil.h"
+#include "server/commands/util.h"
+#include "server/server.h"
+#include "storage/reads.h"
+
+namespace shoal::server {
+namespace {
+
+// A Redis node id is 40 hex digits; shoal's are the node number, padded.
+std::string NodeName(uint64_t id) {
+  char buf[41];
+  std::snprintf(buf, sizeof(buf), "%040llx", static_cast<unsigned long long>(id));
+  return buf;
+}
+
+cluster::Host* HostOrError(CommandContext& ctx) {
+  cluster::Host* host = ctx.server.host();
+  if (host == nullptr) ctx.Error("ERR This instance has cluster support disabled");
+  return host;
+}
+
+// Slot ranges per shard, computed once per definition.
+std::vector<std::pair<uint16_t, uint16_t>> Ranges(cluster::Host& host, uint32_t shard) {
+  return host.def().slot_map().Ranges(shard);
+}
+
+void NodeEntry(resp::Writer& out, const cluster::NodeAddress& n) {
+  out.ArrayHeader(3);
+  out.Bulk(n.host);
+  out.Integer(n.port);
+  out.Bulk(NodeName(n.id));
+}
+
+void SlotsCmd(CommandContext& ctx, Args) {
+  cluster::Host* host = HostOrError(ctx);
+  if (host == nullptr) return;
+  ctx.conn.SetClusterAware();
+  struct Row {
+    uint16_t first, last;
+    uint32_t shard;
+    uint64_t leader;
+  };
+  std::vector<Row> rows;
+  for (uint32_t shard = 0; shard < host->def().shards(); ++shard) {
+    uint64_t leader = host->LeaderOf(shard);
+    if (leader == 0) continue;  // not served until it has a leader
+    for (auto [first, last] : Ranges(*host, shard)) rows.push_back(Row{first, last, shard, leader});
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.first < b.first; });
+  ctx.out.ArrayHeader(static_cast<int64_t>(rows.size()));
+  for (const auto& r : rows) {
+    const auto& replicas = host->def().Replicas(r.shard);
+    ctx.out.ArrayHeader(2 + static_cast<int64_t>(replicas.size()));
+    ctx.out.Integer(r.first);
+    ctx.out.Integer(r.last);
+    NodeEntry(ctx.out, *host->def().Node(r.leader));
+    for (uint64_t id : replicas) {
+      if (id != r.leader) NodeEntry(ctx.out, *host->def().Node(id));
+    }
+  }
+}
+
+void ShardsCmd(CommandContext& ctx, Args) {
+  cluster::Host* host = HostOrError(ctx);
+  if (host == nullptr) return;
+  ctx.conn.SetClusterAware();
+  auto shards = host->Shards();
+  ctx.out.ArrayHeader(static_cast<int64_t>(shards.size()));
+  for (const auto& si : shards) {
+    auto ranges = Ranges(*host, si.shard);
+    ctx.out.MapHeader(2);
+    ctx.out.Bulk("slots");
+    ctx.out.ArrayHeader(static_cast<int64_t>(ranges.size() * 2));
+    for (auto [first, last] : ranges) {
+      ctx.out.Integer(first);
+      ctx.out.Integer(last);
+    }
+    ctx.out.Bulk("nodes");
+    ctx.out.ArrayHeader(static_cast<int64_t>(si.replicas.size()));
+    for (uint64_t id : si.replicas) {
+      const auto& n = *host->def().Node(id);
+      ctx.out.MapHeader(6);
+      ctx.out.Bulk("id");
+      ctx.out.Bulk(NodeName(id));
+      ctx.out.Bulk("port");
+      ctx.out.Integer(n.port);
+      ctx.out.Bulk("ip");
+      ctx.out.Bulk(n.host);
+      ctx.out.Bulk("endpoint");
+      ctx.out.Bulk(n.host);
+      ctx.out.Bulk("role");
+      ctx.out.Bulk(id == si.leader ? "master" : "replica");
+      ctx.out.Bulk("health");
+      ctx.out.Bulk(si.leader != 0 ? "online" : "failed");
+    }
+  }
+}
+
+void NodesCmd(CommandContext& ctx, Args) {
+  cluster::Host* host = HostOrError(ctx);
+  if (host == nullptr) return;
+  ctx.conn.SetClusterAware();
+  std::map<uint64_t, std::vector<std::pair<uint16_t, uint16_t>>> led;
+  uint64_t epoch = 0;
+  for (const auto& si : host->Shards()) {
+    epoch = std::max(epoch, si.term);
+    if (si.leader == 0) continue;
+    auto r = Ranges(*host, si.shard);
+    led[si.leader].insert(led[si.leader].end(), r.begin(), r.end());
+  }
+  std::string text;
+  for (const auto& n : host->def().nodes()) {
+    text += NodeName(n.id) + " " + n.host + ":" + std::to_string(n.port) + "@" +
+            std::to_string(n.port + cluster::kBusPortOffset) + " ";
+    text += n.id == host->self() ? "myself,master" : "master";
+    text += " - 0 0 " + std::to_string(epoch) + " connected";
+    auto& ranges = led[n.id];
+    std::sort(ranges.begin(), ranges.end());
+    for (auto [first, last] : ranges) {
+      text += " " + std::to_string(first);
+      if (last != first) text += "-" + std::to_string(last);
+    }
+    text += "\n";
+  }
+  ctx.out.Verbatim("txt", text);
+}
+
+void InfoCmd(CommandContext& ctx, Args) {
+  cluster::Host* host = HostOrError(ctx);
+  if (host == nullptr) return;
+  uint64_t ok_slots = 0, epoch = 0;
+  std::vector<uint64_t> leaders;
+  for (const auto& si : host->Shards()) {
+    epoch = std::max(epoch, si.term);
+    if (si.leader == 0) continue;
+    ok_slots += host->def().slot_map().SlotCount(si.shard);
+    leaders.push_back(si.leader);
+  }
+  std::sort(leaders.begin(), leaders.end());
+  leaders.erase(std::unique(leaders.begin(), leaders.end()), leaders.end());
+  std::string t;
+  auto field = [&t](const char* name, const std::string& v) {
+    t += name;
+    t += ':';
+    t += v;
+    t += "\r\n";
+  };
+  field("cluster_state", ok_slots == 16384 ? "ok" : "fail");
+  field("cluster_slots_assigned", "16384");
+  field("cluster_slots_ok", std::to_string(ok_slots));
+  field("cluster_slots_pfail", "0");
+  field("cluster_slots_fail", std::to_string(16384 - ok_slots));
+  field("cluster_known_nodes", std::to_string(host->def().nodes().size()));
+  field("cluster_size", std::to_string(leaders.size()));
+  field("cluster_current_epoch", std::to_string(epoch));
+  field("cluster_my_epoch", std::to_string(epoch));
+  field("cluster_shards", std::to_string(host->def().shards()));
+  field("cluster_replicas", std::to_string(host->def().replicas()));
+  field("cluster_replication", host->def().replication());
+  ctx.out.Verbatim("txt", t);
+}
+
+void KeySlotCmd(CommandContext& ctx, Args a) { ctx.out.Integer(KeySlot(a[2])); }
+
+void MyIdCmd(CommandContext& ctx, Args) {
+  cluster::Host* host = HostOrError(ctx);
+  if (host == nullptr) return;
+  ctx.out.Bulk(NodeName(host->self()));
+}
+
+std::optional<uint16_t> SlotArg(CommandContext& ctx, std::string_view s) {
+  auto n = ParseInt64(s);
+  if (!n || *n < 0 || *n >= 16384) {
+    ctx.Error("ERR Invalid slot");
+    return std::nullopt;
+  }
+  return static_cast<uint16_t>(*n);
+}
+
+void CountKeysInSlotCmd(CommandContext& ctx, Args a) {
+  auto slot = SlotArg(ctx, a[2]);
+  if (!slot) return;
+  auto keys = storage::reads::KeysInSlot(ctx.ks(), *slot, SIZE_MAX, ctx.now_ms);
+  if (!keys.ok()) return ctx.Error("ERR storage error: " + keys.status().message());
+  ctx.out.Integer(static_cast<int64_t>(keys->size()));
+}
+
+void GetKeysInSlotCmd(CommandContext& ctx, Args a) {
+  auto slot = SlotArg(ctx, a[2]);
+  if (!slot) return;
+  auto count = ParseInt64(a[3]);
+  if (!count || *count < 0) return ctx.Error("ERR Invalid number of keys");
+  auto keys = storage::reads::KeysInSlot(ctx.ks(), *slot, static_cast<size_t>(*count), ctx.now_ms);
+  if (!keys.ok()) return ctx.Error("ERR storage error: " + keys.status().message());
+  ctx.out.BulkArray(*keys);
+}
+
+void HelpCmd(CommandContext& ctx, Args) {
+  static constexpr std::string_view kLines[] = {
+      "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "COUNTKEYSINSLOT <slot>",
+      "    Return the number of keys in <slot>.",
+      "GETKEYSINSLOT <slot> <count>",
+      "    Return key names stored by this node in a slot.",
+      "INFO",
+      "    Return information about the cluster.",
+      "KEYSLOT <key>",
+      "    Return the hash slot for <key>.",
+      "MYID",
+      "    Return the node id.",
+      "NODES",
+      "    Return cluster configuration seen by node.",
+      "SHARDS",
+      "    Return information about slot range mappings and the nodes of each shard.",
+      "SLOTS",
+      "    Return information about slots range mappings.",
+      "HELP",
+      "    Print this help.",
+  };
+  ReplyHelp(ctx, kLines);
+}
+
+void ClusterCmd(CommandContext& ctx, Args a) {
+  static constexpr std::pair<std::string_view, Handler> kSubs[] = {
+      {"slots", SlotsCmd},
+      {"shards", ShardsCmd},
+      {"nodes", NodesCmd},
+      {"info", InfoCmd},
+      {"keyslot", KeySlotCmd},
+      {"myid", MyIdCmd},
+      {"countkeysinslot", CountKeysInSlotCmd},
+      {"getkeysinslot", GetKeysInSlotCmd},
+      {"help", HelpCmd},
+  };
+  for (auto [name, fn] : kSubs) {
+    if (EqualsIgnoreCase(a[1], name)) return fn(ctx, a);
+  }
+  ctx.Error("ERR unknown subcommand '" + std::string(a[1].substr(0, 128)) + "'. Try CLUSTER HELP.");
+}
+
+void ReadOnlyCmd(CommandContext& ctx, Args) {
+  if (HostOrError(ctx) == nullptr) return;
+  ctx.conn.SetClusterAware();
+  ctx.out.Ok();
+}
+
+void AskingCmd(CommandContext& ctx, Args) {
+  if (HostOrError(ctx) == nullptr) return;
+  ctx.out.Ok();
+}
+
+constexpr uint32_t kIntro = kLoading | kStale;
+
+constexpr CommandSpec kClusterSubs[] = {
+    {"cluster|slots", 2, kIntro, 0, 0, 0, ClusterCmd, "cluster", "3.0.0",
+     "Returns the mapping of cluster slots to nodes.", "O(N)"},
+    {"cluster|shards", 2, kIntro, 0, 0, 0, ClusterCmd, "cluster", "7.0.0",
+     "Returns the mapping of cluster slots to shards.", "O(N)"},
+    {"cluster|nodes", 2, kIntro, 0, 0, 0, ClusterCmd, "cluster", "3.0.0",
+     "Returns the cluster configuration for a node.", "O(N)"},
+    {"cluster|info", 2, kIntro, 0, 0, 0, ClusterCmd, "cluster", "3.0.0",
+     "Returns information about the state of a node."},
+    {"cluster|keyslot", 3, kIntro, 0, 0, 0, ClusterCmd, "cluster", "3.0.0",
+     "Returns the hash slot for a key.", "O(N)"},
+    {"cluster|myid", 2, kIntro, 0, 0, 0, ClusterCmd, "cluster", "3.0.0",
+     "Returns the ID of a node."},
+    {"cluster|countkeysinslot", 3, kIntro, 0, 0, 0, ClusterCmd, "cluster", "3.0.0",
+     "Returns the number of keys in a hash slot."},
+    {"cluster|getkeysinslot", 4, kIntro, 0, 0, 0, ClusterCmd, "cluster", "3.0.0",
+     "Returns the key names in a hash slot.", "O(N)"},
+    {"cluster|help", 2, kIntro, 0, 0, 0, ClusterCmd, "cluster", "5.0.0",
+     "Returns helpful text about the different subcommands.", "O(N)"},
+};
+
+constexpr CommandSpec kCommands[] = {
+    {"cluster", -2, 0, 0, 0, 0, ClusterCmd, "cluster", "3.0.0",
+     "A container for Redis Cluster commands.", "Depends on subcommand.", kClusterSubs},
+    {"readonly", 1, kFast | kLoading | kStale, 0, 0, 0, ReadOnlyCmd, "cluster", "3.0.0",
+     "Enables read-only queries for a connection to a Redis Cluster replica node."},
+    {"readwrite", 1, kFast | kLoading | kStale, 0, 0, 0, ReadOnlyCmd, "cluster", "3.0.0",
+     "Enables read-write queries for a connection to a Redis Cluster replica node."},
+    {"asking", 1, kFast, 0, 0, 0, AskingCmd, "cluster", "3.0.0",
+     "Signals that a cluster client is following an -ASK redirect."},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> ClusterCommands() { return kCommands; }
+
+}  // namespace shoal::server
