@@ -76,12 +76,16 @@ std::optional<size_t> FirstKeyIndex(const std::vector<std::string>& args) {
 
 std::optional<Redirect> ParseRedirect(std::string_view error) {
   Redirect r;
-  if (HasCode(error, "MOVED")) {
+  // Drops "CODE " from the front of `error` if it is there.
+  auto strip = [&error](std::string_view code) {
+    if (!HasCode(error, code) || error.size() == code.size()) return false;
+    error.remove_prefix(code.size() + 1);
+    return true;
+  };
+  if (strip("MOVED")) {
     r.kind = Redirect::Kind::kMoved;
-    error.remove_prefix(6);
-  } else if (HasCode(error, "ASK")) {
+  } else if (strip("ASK")) {
     r.kind = Redirect::Kind::kAsk;
-    error.remove_prefix(4);
   } else {
     return std::nullopt;
   }

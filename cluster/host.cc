@@ -24,8 +24,11 @@ constexpr uint32_t kAnnounceGroup = 0xFFFFFFFF;
 // appeared while handling the previous one, e.g. a leader's commit after
 // its own append became durable).
 constexpr int kMaxReadyPassesPerRound = 4;
-// A follower this many entries behind counts as lagging in INFO.
+// INFO's lag of a follower the leader has not heard from recently.
 constexpr int64_t kUnheardLag = -1;
+// A leader hands a shard back to its preferred leader after leading it for
+// this many election timeouts (so a returning node settles first).
+constexpr int kHandBackAfterTicks = 4;
 
 const char* RoleText(raft::Role r) {
   switch (r) {
@@ -77,6 +80,7 @@ struct Host::Group {
   std::map<std::string, std::vector<PendingRead>> reads_issued;
   std::deque<std::pair<raft::Index, std::vector<PendingRead>>> reads_ready;
   uint64_t read_seq = 0;
+  int ticks_as_leader = 0;
 };
 
 Host::Host(HostOptions options, ClusterDefinition def, storage::Keyspace* ks,
@@ -380,6 +384,7 @@ bool Host::ProcessReadies() {
       bool was_leader = g->role == raft::Role::kLeader;
       g->role = rd.soft_state->role;
       g->lead = rd.soft_state->lead;
+      g->ticks_as_leader = 0;
       leaders_[g->shard].store(g->lead, std::memory_order_release);
       if (was_leader && g->role != raft::Role::kLeader) {
         spdlog::warn("shard {}: lost leadership (leader now {})", g->shard, g->lead);
@@ -551,9 +556,28 @@ void Host::Announce() {
   }
 }
 
+void Host::MaybeHandBack(Group& g) {
+  // Leadership goes back to the shard's preferred leader once it is caught
+  // up, so leaders stay spread (about S/N per node) after elections moved
+  // them: at start-up, and after a node returns.
+  auto& r = g.node->raft();
+  if (!options_.balance_leaders || r.role() != raft::Role::kLeader) return;
+  if (++g.ticks_as_leader < kHandBackAfterTicks * options_.election_ticks) return;
+  uint64_t preferred = def_.PreferredLeader(g.shard);
+  if (preferred == options_.self || r.lead_transferee() != raft::kNoNode) return;
+  const auto* pr = r.tracker().Get(preferred);
+  if (pr == nullptr || !pr->recent_active || pr->match != r.log().LastIndex()) return;
+  g.ticks_as_leader = 0;
+  spdlog::info("shard {}: handing leadership back to its preferred leader, node {}", g.shard,
+               preferred);
+  g.node->TransferLeader(preferred);
+}
+
 void Host::Tick() {
   for (auto& g : groups_) {
-    if (g) g->node->Tick();
+    if (!g) continue;
+    g->node->Tick();
+    MaybeHandBack(*g);
   }
   CheckTimeouts(clock_->NowMs());
   for (auto& g : groups_) {

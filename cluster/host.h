@@ -44,6 +44,9 @@ struct HostOptions {
   int tick_ms = 100;
   int election_ticks = 5;
   bool read_lease = false;
+  // Move leadership back to each shard's preferred leader when it is caught
+  // up (keeps leaders spread).
+  bool balance_leaders = true;
   // Applied entries kept in the log before it is compacted to a snapshot
   // point (followers further behind get a shard snapshot).
   int64_t compact_entries = 20000;
@@ -143,6 +146,7 @@ class Host {
   void FailReads(Group& g, Outcome o);
   void CheckTimeouts(int64_t now_ms);
   void MaybeCompact(Group& g);
+  void MaybeHandBack(Group& g);
   void UpdateInfo();
   void Announce();
 

@@ -54,6 +54,7 @@ struct ServerConfig {
   int raft_tick_ms = 100;
   int raft_election_ticks = 5;               // election timeout in ticks (randomized up to 2x)
   bool cluster_read_lease = false;           // leader reads on a lease instead of ReadIndex
+  bool cluster_balance_leaders = true;       // hand leadership back to preferred leaders
   int64_t cluster_write_timeout_ms = 5000;   // then "outcome unknown"
   int64_t raft_log_compact_entries = 20000;  // applied entries kept before compaction
   std::string cluster_redirect = "auto";     // auto | moved | forward

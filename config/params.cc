@@ -102,6 +102,9 @@ std::vector<Param> BuildParams() {
   t.push_back(Immutable(YesNoParam("cluster-read-lease",
                                    "leaders serve reads on a lease instead of a ReadIndex round",
                                    &ServerConfig::cluster_read_lease)));
+  t.push_back(Immutable(YesNoParam("cluster-balance-leaders",
+                                   "hand leadership back to each shard's preferred leader",
+                                   &ServerConfig::cluster_balance_leaders)));
   t.push_back(IntParam("cluster-write-timeout",
                        "milliseconds before a proposed write is answered as outcome unknown",
                        &ServerConfig::cluster_write_timeout_ms, 100, kInt64Max));

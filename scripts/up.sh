@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and starts shoal-server in the
-# foreground on port 6379 with its data under ./data. Ctrl-C stops it.
+# Installs what is missing, builds, and starts a local 3-node shoal cluster
+# (nodes on 127.0.0.1:7001-7003, data under ./shoal-cluster), then prints
+# how to connect. Extra arguments go to `shoal-cluster up` (e.g. --shards 6).
+# Stop it with: ./build/tools/shoal-cluster down
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh
-echo "shoal-server on 127.0.0.1:6379, data in ./data — try: redis-cli -p 6379"
-exec ./build/server/shoal-server --port 6379 --dir ./data "$@"
+exec ./build/tools/shoal-cluster up -n 3 --dir ./shoal-cluster "$@"

@@ -145,6 +145,37 @@ bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* sp
   return true;
 }
 
+void Connection::ProposeToShards(std::vector<std::pair<uint32_t, std::string>> ops) {
+  if (ops.empty()) return writer_.Ok();
+  struct Join {
+    size_t left;
+    std::string error;
+  };
+  auto join = std::make_shared<Join>(Join{ops.size(), {}});
+  ReplySlot* rs = NewSlot();
+  inflight_kind_ = Deferred::kLocalWrite;
+  inflight_target_ = server_.host()->self();
+  auto self = shared_from_this();
+  for (auto& [shard, op] : ops) {
+    cluster::Proposal p;
+    p.shard = shard;
+    p.op = std::move(op);
+    p.resp = static_cast<uint8_t>(writer_.protocol());
+    p.done = [self, rs, join, shard](cluster::Outcome o, const std::string& reply) {
+      if (o != cluster::Outcome::kOk && join->error.empty()) {
+        join->error = "-TRYAGAIN shard " + std::to_string(shard) +
+                      " did not take the flush (leadership changed); retry\r\n";
+      } else if (o == cluster::Outcome::kOk && reply.starts_with("-") && join->error.empty()) {
+        join->error = reply;
+      }
+      if (--join->left == 0 && !self->closed_) {
+        self->Fill(rs, join->error.empty() ? "+OK\r\n" : join->error);
+      }
+    };
+    worker_.Submit(std::move(p));
+  }
+}
+
 void Connection::OnWriteDone(ReplySlot* rs, uint32_t shard, uint16_t slot, cluster::Outcome o,
                              std::string reply) {
   if (closed_) return;

@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
     ho.tick_ms = cfg.raft_tick_ms;
     ho.election_ticks = cfg.raft_election_ticks;
     ho.read_lease = cfg.cluster_read_lease;
+    ho.balance_leaders = cfg.cluster_balance_leaders;
     ho.compact_entries = cfg.raft_log_compact_entries;
     ho.write_timeout_ms = cfg.cluster_write_timeout_ms;
     host = std::make_unique<cluster::Host>(ho, std::move(*def), ks->get(), &sm, SystemClock::Get());

@@ -1,6 +1,7 @@
 // Apply functions of the generic key commands (Redis 7 semantics).
 #include <unordered_set>
 
+#include "core/strutil.h"
 #include "storage/apply.h"
 
 namespace shoal::storage::internal {
@@ -103,6 +104,22 @@ void ApplyCopy(ApplyCtx& c) {
 }
 
 void ApplyFlushAll(ApplyCtx& c) {
+  if (!c.op.args.empty()) {
+    // Cluster mode: one shard's slot ranges, as "first last" pairs.
+    Keyspace::SlotRanges ranges;
+    for (size_t i = 0; i + 1 < c.op.args.size(); i += 2) {
+      auto first = ParseInt64(c.op.args[i]);
+      auto last = ParseInt64(c.op.args[i + 1]);
+      if (!first || !last) return c.reply.Error("ERR bad slot range in FLUSHALL");
+      ranges.emplace_back(static_cast<uint16_t>(*first), static_cast<uint16_t>(*last));
+    }
+    auto s = c.ks.ImportSlots(ranges, {}, c.op.now_ms);
+    if (!s.ok()) {
+      c.Failed(s);
+      return;
+    }
+    return c.reply.Ok();
+  }
   auto lock = c.ks.LockAll();
   WriteTxn txn(&c.ks);
   txn.DeleteAll();

@@ -24,6 +24,22 @@ void FlushCmd(CommandContext& ctx, Args a) {
   storage::Op op;
   op.code = storage::OpCode::kFlushAll;
   spdlog::info("{} requested by client {}", ToUpper(ctx.spec->name), ctx.conn.id());
+  if (cluster::Host* host = ctx.server.host()) {
+    // As on a Redis Cluster node: the slots this node serves (leads).
+    std::vector<std::pair<uint32_t, std::string>> ops;
+    op.now_ms = ctx.now_ms;
+    for (uint32_t shard = 0; shard < host->def().shards(); ++shard) {
+      if (!host->LeadsShard(shard)) continue;
+      std::vector<std::string> bounds;
+      for (auto [first, last] : host->def().slot_map().Ranges(shard)) {
+        bounds.push_back(std::to_string(first));
+        bounds.push_back(std::to_string(last));
+      }
+      op.args.assign(bounds.begin(), bounds.end());
+      ops.emplace_back(shard, storage::EncodeOp(op));
+    }
+    return ctx.conn.ProposeToShards(std::move(ops));
+  }
   ctx.Propose(op);
 }
 

@@ -148,7 +148,8 @@ TEST(ParamsTest, ImmutableSettingsAreMarked) {
                                            "replication",
                                            "raft-tick-ms",
                                            "raft-election-ticks",
-                                           "cluster-read-lease"};
+                                           "cluster-read-lease",
+                                           "cluster-balance-leaders"};
   for (const Param& p : Params()) {
     if (p.compat_only) continue;
     EXPECT_EQ(p.mutable_at_runtime, immutable.count(p.name) == 0) << p.name;
