@@ -379,6 +379,7 @@ bool Host::ProcessReadies() {
   }
   if (items.empty()) return false;
   int64_t now = clock_->NowMs();
+  bool info_dirty = false;
   for (auto& [g, rd] : items) {
     if (rd.soft_state) {
       bool was_leader = g->role == raft::Role::kLeader;
@@ -386,6 +387,7 @@ bool Host::ProcessReadies() {
       g->lead = rd.soft_state->lead;
       g->ticks_as_leader = 0;
       leaders_[g->shard].store(g->lead, std::memory_order_release);
+      info_dirty = true;
       if (was_leader && g->role != raft::Role::kLeader) {
         spdlog::warn("shard {}: lost leadership (leader now {})", g->shard, g->lead);
         // Unconfirmed reads were never executed: the worker re-routes them.
@@ -469,6 +471,8 @@ bool Host::ProcessReadies() {
     }
     (void)g->log->DropCompacted();
   }
+  // INFO's copy follows leadership changes at once (terms included).
+  if (info_dirty) UpdateInfo();
   return true;
 }
 

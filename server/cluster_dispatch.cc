@@ -145,7 +145,7 @@ bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* sp
   return true;
 }
 
-void Connection::ProposeToShards(std::vector<std::pair<uint32_t, std::string>> ops) {
+void Connection::ProposeToShards(std::vector<std::pair<uint32_t, std::string>>&& ops) {
   if (ops.empty()) return writer_.Ok();
   struct Join {
     size_t left;
@@ -156,10 +156,11 @@ void Connection::ProposeToShards(std::vector<std::pair<uint32_t, std::string>> o
   inflight_kind_ = Deferred::kLocalWrite;
   inflight_target_ = server_.host()->self();
   auto self = shared_from_this();
-  for (auto& [shard, op] : ops) {
+  for (auto& entry : ops) {
+    const uint32_t shard = entry.first;
     cluster::Proposal p;
     p.shard = shard;
-    p.op = std::move(op);
+    p.op = std::move(entry.second);
     p.resp = static_cast<uint8_t>(writer_.protocol());
     p.done = [self, rs, join, shard](cluster::Outcome o, const std::string& reply) {
       if (o != cluster::Outcome::kOk && join->error.empty()) {
@@ -235,7 +236,7 @@ void Connection::Forward(ReplySlot* rs, uint64_t node, std::string encoded, bool
   auto self = shared_from_this();
   std::string copy = encoded;
   conn->Send(std::move(encoded), [self, rs, node, write, hops, copy = std::move(copy)](
-                                     Status s, std::string_view raw) mutable {
+                                     const Status& s, std::string_view raw) mutable {
     if (self->closed_) return;
     if (!s.ok()) {
       self->worker_.DropForward(node);

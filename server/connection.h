@@ -77,7 +77,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Cluster mode, from a keyless command's handler: proposes one encoded op
   // to each listed shard (which this node leads); the reply is +OK once all
   // applied, else the first error.
-  void ProposeToShards(std::vector<std::pair<uint32_t, std::string>> ops);
+  void ProposeToShards(std::vector<std::pair<uint32_t, std::string>>&& ops);
 
   // A reply that will come later (a proposal, a read waiting for its
   // ReadIndex, a forwarded command), in request order among the others.

@@ -103,7 +103,7 @@ client::AsyncConnection* Worker::ForwardTo(uint64_t node, const std::string& pas
   // The first commands on every (re)connection: authenticate, and say we
   // speak the cluster protocol, so a node that is not the leader answers
   // -MOVED (which we follow) instead of forwarding again.
-  auto ignore = [](Status, std::string_view) {};
+  auto ignore = [](const Status&, std::string_view) {};
   if (!password.empty()) {
     conn->Send(client::Client::Encode({"AUTH", password}), ignore);
   }
