@@ -185,11 +185,19 @@ void Connection::OnWriteDone(ReplySlot* rs, uint32_t shard, uint16_t slot, clust
     case cluster::Outcome::kOk:
       return Fill(rs, std::move(reply));
     case cluster::Outcome::kNotLeader: {
+      // Leadership moved between routing and proposing. Cluster clients
+      // follow a MOVED; plain ones are told to retry (the command is gone
+      // by now, so it cannot be forwarded).
       uint64_t leader = server_.host()->LeaderOf(shard);
-      if (leader != 0 && leader != server_.host()->self()) {
+      auto mode = server_.cluster_redirect();
+      bool moved =
+          mode == ClusterRedirect::kMoved || (mode == ClusterRedirect::kAuto && cluster_aware_);
+      if (leader != 0 && leader != server_.host()->self() && moved) {
         return Fill(rs, Moved(slot, *server_.host()->def().Node(leader)));
       }
-      return Fill(rs, NoLeader(shard));
+      if (leader == 0) return Fill(rs, NoLeader(shard));
+      return Fill(rs, "-TRYAGAIN leadership of shard " + s +
+                          " moved while the command was routed; it was not executed\r\n");
     }
     case cluster::Outcome::kRetry:
       return Fill(rs, "-TRYAGAIN shard " + s +
