@@ -2,6 +2,7 @@
 
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/table.h>
 #include <spdlog/spdlog.h>
 
@@ -42,6 +43,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   // per group of writes: one write(2) (and one fsync with `always`) for
   // many commands.
   db_opts.manual_wal_flush = true;
+  // Writers are serialized by the keyspace's flush anyway; the vector
+  // memtable of CF raft does not take concurrent inserts.
+  db_opts.allow_concurrent_memtable_write = false;
   db_opts.max_background_jobs = options.max_background_jobs;
   db_opts.bytes_per_sync = 1 << 20;
   db_opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
@@ -75,6 +79,15 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
     // Point lookups dominate: whole-key bloom filters in memtables too.
     cf_opts.memtable_whole_key_filtering = true;
     cf_opts.memtable_prefix_bloom_size_ratio = 0.02;
+    if (std::string_view(name) == kCfNames[static_cast<int>(Cf::kRaft)]) {
+      // The Raft log is appended, read back only at start-up (the host
+      // keeps the live log in memory), and deleted after compaction: an
+      // append-only vector memtable spares a skiplist insert per entry.
+      cf_opts.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+      cf_opts.memtable_whole_key_filtering = false;
+      cf_opts.memtable_prefix_bloom_size_ratio = 0;
+      cf_opts.compression = rocksdb::kNoCompression;
+    }
     cfs.emplace_back(name, cf_opts);
   }
   rocksdb::DB* raw = nullptr;
