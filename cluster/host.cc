@@ -92,10 +92,12 @@ Host::Host(HostOptions options, ClusterDefinition def, storage::Keyspace* ks,
       clock_(clock),
       store_(ks),
       leaders_(new std::atomic<uint64_t>[def_.shards()]),
-      announced_terms_(new uint64_t[def_.shards()]) {
+      announced_terms_(new uint64_t[def_.shards()]),
+      announced_tick_(new uint64_t[def_.shards()]) {
   for (uint32_t s = 0; s < def_.shards(); ++s) {
     leaders_[s].store(0);
     announced_terms_[s] = 0;
+    announced_tick_[s] = 0;
   }
 }
 
@@ -483,6 +485,7 @@ void Host::OnMessages(std::vector<Envelope>&& envs) {
       if (shard >= def_.shards() || groups_[shard]) continue;  // members know from Raft
       if (env.msg.term >= announced_terms_[shard]) {
         announced_terms_[shard] = env.msg.term;
+        announced_tick_[shard] = ticks_;
         leaders_[shard].store(env.msg.from, std::memory_order_release);
       }
       continue;
@@ -582,6 +585,16 @@ void Host::Tick() {
     if (!g) continue;
     g->node->Tick();
     MaybeHandBack(*g);
+  }
+  ++ticks_;
+  // A leader that stopped announcing itself (dead, cut off) is forgotten
+  // after two election timeouts, so CLUSTER SLOTS and forwarding stop
+  // pointing at it.
+  for (uint32_t shard = 0; shard < def_.shards(); ++shard) {
+    if (groups_[shard] || leaders_[shard].load(std::memory_order_relaxed) == 0) continue;
+    if (ticks_ - announced_tick_[shard] > 2 * static_cast<uint64_t>(options_.election_ticks)) {
+      leaders_[shard].store(0, std::memory_order_release);
+    }
   }
   CheckTimeouts(clock_->NowMs());
   for (auto& g : groups_) {

@@ -159,6 +159,8 @@ class Host {
 
   std::unique_ptr<std::atomic<uint64_t>[]> leaders_;
   std::unique_ptr<uint64_t[]> announced_terms_;  // host thread only
+  std::unique_ptr<uint64_t[]> announced_tick_;   // host thread only
+  uint64_t ticks_ = 0;                           // host thread only
 
   asio::io_context io_{1};
   std::unique_ptr<asio::steady_timer> tick_timer_;

@@ -25,7 +25,8 @@ constexpr int kMaxForwardHops = 3;
 
 std::string NoLeader(uint32_t shard) {
   return "-CLUSTERDOWN The cluster is down: shard " + std::to_string(shard) +
-         " has no leader yet (election in progress); the command was not executed\r\n";
+         " has no leader (an election is under way, or a majority of its replicas is "
+         "unreachable); the command was not executed\r\n";
 }
 
 std::string Moved(uint16_t slot, const cluster::NodeAddress& a) {
