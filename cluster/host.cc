@@ -473,8 +473,12 @@ bool Host::ProcessReadies() {
     }
     (void)g->log->DropCompacted();
   }
-  // INFO's copy follows leadership changes at once (terms included).
-  if (info_dirty) UpdateInfo();
+  // INFO's copy follows leadership changes at once (terms included), and
+  // the other nodes hear of a new leader now rather than at the next tick.
+  if (info_dirty) {
+    UpdateInfo();
+    Announce();
+  }
   return true;
 }
 

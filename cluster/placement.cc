@@ -29,10 +29,14 @@ uint64_t PointHash(uint32_t shard, uint32_t i) {
   return Hash64(in.view(), kRingSeed);
 }
 
-uint64_t SlotHash(uint16_t slot) {
-  LeBytes<2> in;
-  PutLe(&in, 0, slot, 2);
-  return Hash64(in.view(), kSlotSeed);
+// Slots sit on the ring in order, evenly spaced (slot n at the middle of
+// the n-th of 16384 equal arcs), so each arc between two shard points is a
+// run of consecutive slots: a shard owns about `vpoints` contiguous ranges
+// rather than thousands of single slots, and CLUSTER SLOTS stays short.
+uint64_t SlotPosition(uint16_t slot) {
+  constexpr int kArcBits = 64 - 14;  // 2^64 / kSlots
+  static_assert(kSlots == 1 << 14);
+  return (static_cast<uint64_t>(slot) << kArcBits) + (uint64_t{1} << (kArcBits - 1));
 }
 
 uint64_t RendezvousWeight(uint32_t shard, uint64_t node) {
@@ -69,7 +73,7 @@ SlotMap SlotMap::Build(uint32_t shards, int vpoints) {
   });
   std::vector<uint32_t> table(kSlots);
   for (int slot = 0; slot < kSlots; ++slot) {
-    uint64_t h = SlotHash(static_cast<uint16_t>(slot));
+    uint64_t h = SlotPosition(static_cast<uint16_t>(slot));
     auto it = std::lower_bound(ring.begin(), ring.end(), h,
                                [](const Point& p, uint64_t v) { return p.hash < v; });
     if (it == ring.end()) it = ring.begin();  // clockwise past the top wraps around

@@ -25,14 +25,15 @@ inline constexpr int kMaxVirtualPoints = 4096;
 // Hash seeds, one per use so the three hash families are independent.
 // Frozen: never change (see above).
 inline constexpr uint64_t kRingSeed = 0x73686f616c2d7270;        // "shoal-rp"
-inline constexpr uint64_t kSlotSeed = 0x73686f616c2d736c;        // "shoal-sl"
 inline constexpr uint64_t kRendezvousSeed = 0x73686f616c2d7276;  // "shoal-rv"
 
 // Slot -> shard by a consistent-hash ring. Shard `s` owns `vpoints` points
 // at Hash64(LE32(s) || LE32(i), kRingSeed) for i in [0, vpoints); slot `n`
-// hashes to Hash64(LE16(n), kSlotSeed) and belongs to the owner of the first
-// point clockwise from it (the first point with hash >= the slot's hash,
-// wrapping to the smallest; equal point hashes are ordered by shard id).
+// sits at position n * 2^50 + 2^49 (slots in order, evenly spaced) and
+// belongs to the owner of the first point clockwise from it (the first
+// point >= the slot's position, wrapping to the smallest; equal point hashes
+// are ordered by shard id). A shard thus owns about `vpoints` contiguous
+// slot ranges.
 // Adding shard S moves only slots to S, about 1/(S+1) of them, taken from
 // all old shards alike. A value type; cheap to copy (64 KiB table).
 class SlotMap {

@@ -15,6 +15,7 @@ Use /usr/bin/python3: Debian's python3-redis is importable there.
 import atexit
 import fcntl
 import os
+import re
 import shutil
 import signal
 import socket
@@ -185,6 +186,9 @@ def key_slot(key):
 # nodes
 
 
+_EVENT = re.compile(r"became leader|lost leadership|handing leadership|TimeoutNow| [WEC] \[")
+
+
 class ClusterNode:
     """One shoal-server process of a cluster (ids are 1-based)."""
 
@@ -322,6 +326,15 @@ class ClusterNode:
         except (OSError, ConnectionError, redis.ResponseError, ValueError):
             return None
 
+    def log_events(self, lines=40):
+        """Leadership changes, warnings and errors from the node's log."""
+        try:
+            with open(self.log_path, "r", errors="replace") as f:
+                text = [ln.rstrip("\n") for ln in f if _EVENT.search(ln)]
+        except OSError:
+            return ""
+        return "\n".join(text[-lines:])
+
     def log_tail(self, lines=60):
         out = []
         for path in (self.log_path, self.out_path):
@@ -393,10 +406,14 @@ class Cluster:
 
     def dump_logs(self, lines=80, file=None):
         file = file or sys.stderr
+        if any(n.alive() for n in self.nodes.values()):
+            time.sleep(1.2)  # the servers flush their logs every second
         print(f"\n==== cluster logs (kept in {self.dir})", file=file)
         for n in self.nodes.values():
             state = "paused" if n.paused else ("running" if n.alive() else "down")
             print(f"==== node {n.id} port {n.port} ({state})", file=file)
+            print("---- leadership changes, warnings, errors (last 40)", file=file)
+            print(n.log_events(), file=file)
             print(n.log_tail(lines), file=file)
         file.flush()
 
@@ -436,8 +453,9 @@ class Cluster:
     def health(self, in_sync=False, max_lag=10):
         """(ok, leaders or reason). Healthy: every node that is up answers
         with cluster_state:ok; every shard has one leader whose up replicas
-        all follow it in its term; with in_sync, the leader's lag for every
-        up replica is known and <= max_lag."""
+        all follow it in its term; every up node names that leader as the
+        shard's master (CLUSTER SHARDS); with in_sync, the leader's lag for
+        every up replica is known and <= max_lag."""
         states = {}
         for n in self.up_nodes():
             st = n.try_raft()
@@ -466,6 +484,20 @@ class Cluster:
                     if lag is None or lag > max_lag:
                         return False, f"shard {shard}: node {rid} lag {lag}"
             leaders[shard] = lid
+        # every node routes to those leaders (nodes that hold no replica of
+        # a shard learn its leader from the leader's announcements)
+        for n in self.up_nodes():
+            try:
+                shards = n.call("CLUSTER", "SHARDS", timeout=2.0)
+            except OSError:
+                return False, f"node {n.id} does not answer CLUSTER SHARDS"
+            for idx, entry in enumerate(shards):
+                masters = [int(pairs_to_dict(x)["id"], 16)
+                           for x in pairs_to_dict(entry)["nodes"]
+                           if pairs_to_dict(x)["role"] == "master"]
+                if masters != [leaders[idx]]:
+                    return False, f"node {n.id} routes shard {idx} to {masters}, " \
+                                  f"leader is {leaders[idx]}"
         return True, leaders
 
     def wait_healthy(self, timeout=30.0, in_sync=False, max_lag=10):
@@ -483,6 +515,35 @@ class Cluster:
             return wait_for(check, timeout=timeout, interval=0.1, what="a healthy cluster")
         except TimeoutError as e:
             raise TimeoutError(f"{e}; last: {last[0]}") from None
+
+    def wait_settled(self, quiet=2.5, timeout=40.0):
+        """Waits until every node answers, leaders are spread (each node
+        leads at least shards // nodes shards) and no shard's leader or
+        term changed for `quiet` seconds (leadership is handed back to the
+        preferred leaders after 4 election timeouts). Returns
+        {node id: shards led}."""
+        seen = {"state": None, "since": 0.0}
+        fair = self.shards // len(self.nodes)
+
+        def settled():
+            states = self.raft_states()
+            if len(states) != len(self.nodes):
+                return None
+            leaders = self.leaders(states)
+            terms = {s: states[lid]["shards"][s]["term"] if lid else None
+                     for s, lid in leaders.items()}
+            now = time.monotonic()
+            if (leaders, terms) != seen["state"]:
+                seen["state"], seen["since"] = (leaders, terms), now
+                return None
+            led = {nid: sum(1 for v in leaders.values() if v == nid) for nid in self.nodes}
+            if None not in leaders.values() and all(v >= fair for v in led.values()) \
+                    and now - seen["since"] >= quiet:
+                return led
+            return None
+
+        return wait_for(settled, timeout=timeout, interval=0.1,
+                        what="leaders spread over the nodes and stable")
 
     # -- keys and slots -----------------------------------------------------
 
@@ -552,13 +613,24 @@ def redis_cli(port, *args, cluster=False, stdin=None, timeout=120):
                           capture_output=True, text=True, timeout=timeout)
 
 
+def has_failed(test):
+    """True once `test` (the running TestCase) has a failure or error recorded.
+    (unittest resets _outcome.success around tearDown and each cleanup, so
+    the result's lists are what tells.)"""
+    outcome = getattr(test, "_outcome", None)
+    result = getattr(outcome, "result", None)
+    if result is None:
+        return False
+    return any(t is test for t, _ in list(getattr(result, "failures", []))
+               + list(getattr(result, "errors", [])))
+
+
 class ClusterTestCase(unittest.TestCase):
     """Test cases that start clusters: start_cluster() registers the cleanup,
     which prints the logs if the test failed (and keeps the directory)."""
 
     def _test_failed(self):
-        outcome = getattr(self, "_outcome", None)
-        return outcome is not None and not getattr(outcome, "success", True)
+        return has_failed(self)
 
     def start_cluster(self, n, shards, replicas, extra_args=(), timeout=60.0):
         c = Cluster(n, shards, replicas, extra_args, name=self._testMethodName)
@@ -598,7 +670,6 @@ class SharedClusterTestCase(unittest.TestCase):
         cls.cluster.stop(keep_dir=cls._failed)
 
     def tearDown(self):
-        outcome = getattr(self, "_outcome", None)
-        if outcome is not None and not getattr(outcome, "success", True):
+        if has_failed(self):
             type(self)._failed = True
             self.cluster.dump_logs()

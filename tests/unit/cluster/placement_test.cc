@@ -77,6 +77,21 @@ TEST(PlacementSlotMap, SingleShardOwnsOneRangeOfAllSlots) {
   EXPECT_EQ(ranges[0].second, kSlots - 1);
 }
 
+// Slots lie on the ring in order, so a shard owns at most one range per
+// virtual point (plus one where the ring wraps): CLUSTER SLOTS stays short.
+TEST(PlacementSlotMap, ShardsOwnFewContiguousRanges) {
+  for (uint32_t shards = 2; shards <= 16; ++shards) {
+    SlotMap map = SlotMap::Build(shards);
+    size_t total = 0;
+    for (uint32_t s = 0; s < shards; ++s) {
+      size_t n = map.Ranges(s).size();
+      EXPECT_LE(n, static_cast<size_t>(kDefaultVirtualPoints) + 1) << shards << "/" << s;
+      total += n;
+    }
+    EXPECT_LE(total, static_cast<size_t>(shards) * kDefaultVirtualPoints + 1) << shards;
+  }
+}
+
 // With 128 virtual points per shard the worst shard over 3..16 shards is
 // measured at 20% off the mean; 35% leaves a wide margin.
 TEST(PlacementSlotMap, SlotCountsAreBalanced) {
