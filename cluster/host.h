@@ -41,8 +41,8 @@ class Transport;
 struct HostOptions {
   uint64_t self = 0;
   std::string bus_host = "127.0.0.1";
-  int tick_ms = 100;
-  int election_ticks = 5;
+  int tick_ms = 50;
+  int election_ticks = 10;
   bool read_lease = false;
   // Move leadership back to each shard's preferred leader when it is caught
   // up (keeps leaders spread).

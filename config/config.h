@@ -51,8 +51,8 @@ struct ServerConfig {
   int cluster_shards = 0;            // 0 = one per node
   int cluster_replicas = 3;          // capped at the number of nodes
   std::string replication = "sync";  // sync | async
-  int raft_tick_ms = 100;
-  int raft_election_ticks = 5;               // election timeout in ticks (randomized up to 2x)
+  int raft_tick_ms = 50;
+  int raft_election_ticks = 10;              // election timeout in ticks (randomized up to 2x)
   bool cluster_read_lease = false;           // leader reads on a lease instead of ReadIndex
   bool cluster_balance_leaders = true;       // hand leadership back to preferred leaders
   int64_t cluster_write_timeout_ms = 5000;   // then "outcome unknown"
