@@ -3,11 +3,15 @@
 namespace shoal {
 
 void PutVarint64(std::string* dst, uint64_t v) {
+  // One append instead of a push_back (and capacity check) per byte.
+  char buf[10];
+  size_t n = 0;
   while (v >= 0x80) {
-    dst->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    buf[n++] = static_cast<char>((v & 0x7f) | 0x80);
     v >>= 7;
   }
-  dst->push_back(static_cast<char>(v));
+  buf[n++] = static_cast<char>(v);
+  dst->append(buf, n);
 }
 
 std::optional<uint64_t> GetVarint64(std::string_view* in) {

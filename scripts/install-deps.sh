@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config clang clang-format clang-tidy
   libasio-dev librocksdb-dev libspdlog-dev libfmt-dev libcli11-dev libxxhash-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libjemalloc-dev
   redis-tools redis-server python3 python3-redis libhiredis-dev
 )
 
