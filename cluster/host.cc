@@ -284,6 +284,12 @@ void Host::TakeInbox() {
       }
       ++live_stats_.proposals;
       raft::Index index = g->node->raft().log().LastIndex();
+      if (auto old = g->writes.find(index); old != g->writes.end()) {
+        // An earlier proposal of ours held this index and lost it: we lead
+        // now without it, so it was never committed (leader completeness).
+        Complete(old->second.io, std::move(old->second.done), Outcome::kNotApplied, {});
+        g->writes.erase(old);
+      }
       g->writes[index] = PendingWrite{g->node->raft().term(), p.resp, box.io, std::move(p.done),
                                       now + options_.write_timeout_ms};
     }
