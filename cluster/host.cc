@@ -549,7 +549,7 @@ void Host::MaybeCompact(Group& g) {
     return;
   }
   ++live_stats_.compactions;
-  spdlog::info("shard {}: log compacted up to index {}", g.shard, upto);
+  spdlog::debug("shard {}: log compacted up to index {}", g.shard, upto);
 }
 
 void Host::Announce() {
