@@ -372,8 +372,12 @@ void Host::ApplyCommitted(Group& g, std::vector<raft::Entry>& entries) {
       }
     }
     g.applied = e.index;
+    // Staged after every entry, not once per batch: an apply that flushes
+    // the pending group itself (FLUSHALL's slot import) must carry the
+    // applied index of the entries before it, or a crash right after would
+    // replay them. Repeated stagings of one key coalesce in the batch.
+    store_.StageApplied(g.shard, g.applied);
   }
-  if (!entries.empty()) store_.StageApplied(g.shard, g.applied);
 }
 
 bool Host::ProcessReadies() {
