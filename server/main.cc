@@ -67,6 +67,11 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<cluster::Host> host;
   if (cfg.cluster_enabled) {
+    if (cfg.replication != "sync") {
+      spdlog::critical("replication {} is not available yet; only sync replication is",
+                       cfg.replication);
+      return 1;
+    }
     auto def = cluster::ClusterDefinition::Make(cfg.cluster_nodes, cfg.cluster_shards,
                                                 cfg.cluster_replicas, cfg.replication);
     if (!def.ok()) {
