@@ -43,15 +43,22 @@ Result<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
   return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
 
-std::string Client::Encode(const std::vector<std::string>& args) {
+namespace {
+template <typename Args>
+std::string EncodeMultibulk(const Args& args) {
   std::string out = "*" + std::to_string(args.size()) + "\r\n";
   for (const auto& a : args) {
     out += "$" + std::to_string(a.size()) + "\r\n";
-    out += a;
+    out.append(a);
     out += "\r\n";
   }
   return out;
 }
+}  // namespace
+
+std::string Client::Encode(const std::vector<std::string>& args) { return EncodeMultibulk(args); }
+
+std::string Client::Encode(std::span<const std::string_view> args) { return EncodeMultibulk(args); }
 
 Status Client::SendRaw(std::string_view bytes) {
   bool done = false;

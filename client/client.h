@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,7 @@ class Client {
   Result<resp::Value> ReadReply();
 
   static std::string Encode(const std::vector<std::string>& args);
+  static std::string Encode(std::span<const std::string_view> args);
 
  private:
   struct Impl;

@@ -30,20 +30,6 @@ constexpr int64_t kUnheardLag = -1;
 // this many election timeouts (so a returning node settles first).
 constexpr int kHandBackAfterTicks = 4;
 
-const char* RoleText(raft::Role r) {
-  switch (r) {
-    case raft::Role::kLeader:
-      return "leader";
-    case raft::Role::kFollower:
-      return "follower";
-    case raft::Role::kCandidate:
-      return "candidate";
-    case raft::Role::kPreCandidate:
-      return "precandidate";
-  }
-  return "?";
-}
-
 }  // namespace
 
 struct Host::Inbox {
@@ -570,10 +556,7 @@ void Host::Announce() {
   }
   if (envs.empty()) return;
   for (const auto& n : def_.nodes()) {
-    if (n.id == options_.self) continue;
-    std::vector<Envelope> copy = envs;
-    for (auto& e : copy) e.msg.to = n.id;
-    transport_->Send(n.id, copy);
+    if (n.id != options_.self) transport_->Send(n.id, envs);
   }
 }
 
@@ -631,7 +614,7 @@ void Host::UpdateInfo() {
     if (g != nullptr) {
       auto& r = g->node->raft();
       si.local = true;
-      si.role = RoleText(r.role());
+      si.role = raft::RoleName(r.role());
       si.term = r.term();
       si.commit = r.log().committed();
       si.applied = g->applied;

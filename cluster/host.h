@@ -84,7 +84,7 @@ struct ReadRequest {
 struct ShardInfo {
   uint32_t shard = 0;
   bool local = false;  // this node holds a replica
-  std::string role;    // leader | follower | candidate | precandidate | "" (not local)
+  std::string role;    // raft::RoleName, "" when not local
   uint64_t term = 0, leader = 0, commit = 0, applied = 0, last_index = 0, first_index = 0;
   std::vector<uint64_t> replicas;
   // Leader only: per follower, entries behind (or -1: not heard recently).

@@ -10,9 +10,9 @@
 #include <spdlog/spdlog.h>
 
 #include "client/client.h"
+#include "client/cluster_routing.h"
 #include "cluster/host.h"
 #include "core/keyslot.h"
-#include "core/strutil.h"
 #include "server/connection.h"
 #include "server/server.h"
 
@@ -33,34 +33,26 @@ std::string Moved(uint16_t slot, const cluster::NodeAddress& a) {
   return "-MOVED " + std::to_string(slot) + " " + a.host + ":" + std::to_string(a.port) + "\r\n";
 }
 
-std::string Encode(Args args) {
-  std::string out = "*" + std::to_string(args.size()) + "\r\n";
-  for (auto a : args) {
-    out += "$" + std::to_string(a.size()) + "\r\n";
-    out.append(a);
-    out += "\r\n";
-  }
-  return out;
-}
+std::string Encode(Args args) { return client::Client::Encode(args); }
 
-// Node id of a "host:port" from a -MOVED reply; 0 if unknown.
-uint64_t NodeOfMoved(const cluster::ClusterDefinition& def, std::string_view reply) {
-  // "-MOVED <slot> <host>:<port>\r\n"
-  size_t sp = reply.find(' ', 7);
-  if (sp == std::string_view::npos) return 0;
-  std::string_view addr = reply.substr(sp + 1);
-  if (size_t cr = addr.find('\r'); cr != std::string_view::npos) addr = addr.substr(0, cr);
-  size_t colon = addr.rfind(':');
-  if (colon == std::string_view::npos) return 0;
-  auto port = ParseInt64(addr.substr(colon + 1));
-  if (!port) return 0;
+// Node id of the target of a raw "-MOVED <slot> <host>:<port>\r\n" reply;
+// 0 if it is not one or names no node of the cluster.
+uint64_t NodeOfMoved(const cluster::ClusterDefinition& def, std::string_view raw) {
+  std::string_view text = raw.substr(1, raw.size() >= 3 ? raw.size() - 3 : 0);
+  auto r = client::ParseRedirect(text);
+  if (!r || r->kind != client::Redirect::Kind::kMoved) return 0;
   for (const auto& n : def.nodes()) {
-    if (n.port == *port && n.host == addr.substr(0, colon)) return n.id;
+    if (n.port == r->port && n.host == r->host) return n.id;
   }
   return 0;
 }
 
 }  // namespace
+
+bool Connection::WantsMoved() const {
+  auto mode = server_.cluster_redirect();
+  return mode == ClusterRedirect::kMoved || (mode == ClusterRedirect::kAuto && cluster_aware_);
+}
 
 bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* spec, Args args) {
   cluster::Host& host = *server_.host();
@@ -97,8 +89,7 @@ bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* sp
   if (leader == host.self()) {
     kind = write ? Deferred::kLocalWrite : Deferred::kLocalRead;
   } else {
-    auto mode = server_.cluster_redirect();
-    if (mode == ClusterRedirect::kMoved || (mode == ClusterRedirect::kAuto && cluster_aware_)) {
+    if (WantsMoved()) {
       out_ += Moved(slot, *host.def().Node(leader));
       return true;
     }
@@ -190,10 +181,7 @@ void Connection::OnWriteDone(ReplySlot* rs, uint32_t shard, uint16_t slot, clust
       // follow a MOVED; plain ones are told to retry (the command is gone
       // by now, so it cannot be forwarded).
       uint64_t leader = server_.host()->LeaderOf(shard);
-      auto mode = server_.cluster_redirect();
-      bool moved =
-          mode == ClusterRedirect::kMoved || (mode == ClusterRedirect::kAuto && cluster_aware_);
-      if (leader != 0 && leader != server_.host()->self() && moved) {
+      if (leader != 0 && leader != server_.host()->self() && WantsMoved()) {
         return Fill(rs, Moved(slot, *server_.host()->def().Node(leader)));
       }
       if (leader == 0) return Fill(rs, NoLeader(shard));

@@ -70,6 +70,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // SLOTS/SHARDS/NODES) or sent READONLY/READWRITE speaks the cluster
   // protocol: it gets -MOVED instead of having its commands forwarded.
   bool cluster_aware() const { return cluster_aware_; }
+  // Whether a command for a shard led elsewhere gets -MOVED rather than
+  // being forwarded (cluster-redirect, and whether this client is aware).
+  bool WantsMoved() const;
   void SetClusterAware() { cluster_aware_ = true; }
   // Set while a write handler runs in cluster mode: Propose hands the
   // encoded op here instead of applying it.

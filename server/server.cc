@@ -281,13 +281,17 @@ void Server::Cron() {
       spdlog::error("active expiry scan failed: {}", due.status().ToString());
     }
   }
+  auto expire_op = [now](const std::string& k) {
+    storage::Op op;
+    op.code = storage::OpCode::kExpireIfDue;
+    op.now_ms = now;
+    op.args.push_back(k);
+    return op;
+  };
   if (host_ != nullptr && !keys.empty()) {
     std::vector<cluster::Proposal> props;
     for (const auto& k : keys) {
-      storage::Op op;
-      op.code = storage::OpCode::kExpireIfDue;
-      op.now_ms = now;
-      op.args.push_back(k);
+      storage::Op op = expire_op(k);
       cluster::Proposal p;
       p.shard = host_->ShardOf(KeySlot(k));
       p.op = storage::EncodeOp(op);
@@ -304,10 +308,7 @@ void Server::Cron() {
     resp::Writer w(&reply);
     uint64_t deleted = 0;
     for (const auto& k : keys) {
-      storage::Op op;
-      op.code = storage::OpCode::kExpireIfDue;
-      op.now_ms = now;
-      op.args.push_back(k);
+      storage::Op op = expire_op(k);
       reply.clear();
       replicator_->Propose(op, &w);
       if (reply == ":1\r\n") ++deleted;
