@@ -111,6 +111,10 @@ class Host {
     return leaders_[shard].load(std::memory_order_acquire);
   }
   bool LeadsShard(uint32_t shard) const { return LeaderOf(shard) == options_.self; }
+  // Whether this node holds a replica of the shard (fixed at start).
+  bool HoldsShard(uint32_t shard) const {
+    return shard < groups_.size() && groups_[shard] != nullptr;
+  }
   // Number of shards with a known leader.
   uint32_t ShardsWithLeader() const;
 

@@ -15,6 +15,19 @@ inline void PutFixed16BE(std::string* dst, uint16_t v) {
   dst->append(b, 2);
 }
 
+inline void PutFixed32BE(std::string* dst, uint32_t v) {
+  char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
+               static_cast<char>(v)};
+  dst->append(b, 4);
+}
+
+inline uint32_t DecodeFixed32BE(const char* p) {
+  return (static_cast<uint32_t>(static_cast<uint8_t>(p[0])) << 24) |
+         (static_cast<uint32_t>(static_cast<uint8_t>(p[1])) << 16) |
+         (static_cast<uint32_t>(static_cast<uint8_t>(p[2])) << 8) |
+         static_cast<uint32_t>(static_cast<uint8_t>(p[3]));
+}
+
 inline void PutFixed64BE(std::string* dst, uint64_t v) {
   char b[8];
   for (int i = 7; i >= 0; --i) {

@@ -15,6 +15,7 @@
 #include "core/keyslot.h"
 #include "server/connection.h"
 #include "server/server.h"
+#include "storage/op.h"
 
 namespace shoal::server {
 namespace {
@@ -56,13 +57,10 @@ bool Connection::WantsMoved() const {
 
 bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* spec, Args args) {
   cluster::Host& host = *server_.host();
-  const auto argc = static_cast<int>(args.size());
-  int last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
-  int step = spec->key_step > 0 ? spec->key_step : 1;
   uint32_t shard = UINT32_MAX;
   uint16_t slot = 0;
-  for (int i = spec->first_key; i <= last && i < argc; i += step) {
-    uint16_t s = KeySlot(args[static_cast<size_t>(i)]);
+  for (size_t i : KeyIndexes(*spec, args)) {
+    uint16_t s = KeySlot(args[i]);
     uint32_t sh = host.ShardOf(s);
     if (shard == UINT32_MAX) {
       shard = sh;
@@ -110,9 +108,21 @@ bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* sp
       p.shard = shard;
       p.op = std::move(op);
       p.resp = static_cast<uint8_t>(writer_.protocol());
-      p.done = [self, rs, shard, slot](cluster::Outcome o, std::string reply) {
-        self->OnWriteDone(rs, shard, slot, o, std::move(reply));
-      };
+      if (spec->flags & kBlocking) {
+        std::vector<std::string> owned(args.begin(), args.end());
+        p.done = [self, rs, shard, slot, spec, owned = std::move(owned)](
+                     cluster::Outcome o, std::string reply) mutable {
+          if (o == cluster::Outcome::kOk && reply == storage::kWouldBlockReply) {
+            if (self->closed_) return;
+            return self->Block(rs, spec, std::move(owned));
+          }
+          self->OnWriteDone(rs, shard, slot, o, std::move(reply));
+        };
+      } else {
+        p.done = [self, rs, shard, slot](cluster::Outcome o, std::string reply) {
+          self->OnWriteDone(rs, shard, slot, o, std::move(reply));
+        };
+      }
       worker_.Submit(std::move(p));
       break;
     }
@@ -129,6 +139,17 @@ bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* sp
       break;
     }
     default:
+      if (spec->flags & kBlocking) {
+        // The leader tries once and answers "would block"; this node waits.
+        auto block = std::make_shared<BlockTry>(
+            BlockTry{spec, std::vector<std::string>(args.begin(), args.end())});
+        std::vector<std::string_view> fwd;
+        fwd.reserve(args.size() + 1);
+        fwd.push_back("SHOAL.TRY");
+        fwd.insert(fwd.end(), args.begin(), args.end());
+        Forward(NewSlot(), leader, Encode(fwd), write, 0, std::move(block));
+        break;
+      }
       Forward(NewSlot(), leader, Encode(args), write, 0);
       break;
   }
@@ -225,15 +246,17 @@ void Connection::OnReadDone(ReplySlot* rs, const CommandSpec* top, const Command
                " could not confirm its leadership for this read; the command was not executed\r\n");
 }
 
-void Connection::Forward(ReplySlot* rs, uint64_t node, std::string encoded, bool write, int hops) {
+void Connection::Forward(ReplySlot* rs, uint64_t node, std::string encoded, bool write, int hops,
+                         std::shared_ptr<BlockTry> block) {
   client::AsyncConnection* conn = worker_.ForwardTo(node, server_.config_requirepass());
   if (conn == nullptr) {
     return Fill(rs, "-CLUSTERDOWN unknown node " + std::to_string(node) + "; not executed\r\n");
   }
   auto self = shared_from_this();
   std::string copy = encoded;
-  conn->Send(std::move(encoded), [self, rs, node, write, hops, copy = std::move(copy)](
-                                     const Status& s, std::string_view raw) mutable {
+  conn->Send(std::move(encoded), [self, rs, node, write, hops, copy = std::move(copy),
+                                  block = std::move(block)](const Status& s,
+                                                            std::string_view raw) mutable {
     if (self->closed_) return;
     if (!s.ok()) {
       self->worker_.DropForward(node);
@@ -250,7 +273,7 @@ void Connection::Forward(ReplySlot* rs, uint64_t node, std::string encoded, bool
     if (raw.starts_with("-MOVED ") && hops < kMaxForwardHops) {
       uint64_t next = NodeOfMoved(self->server_.host()->def(), raw);
       if (next != 0 && next != self->server_.host()->self()) {
-        return self->Forward(rs, next, std::move(copy), write, hops + 1);
+        return self->Forward(rs, next, std::move(copy), write, hops + 1, std::move(block));
       }
       if (next == self->server_.host()->self()) {
         return self->Fill(rs,
@@ -258,8 +281,40 @@ void Connection::Forward(ReplySlot* rs, uint64_t node, std::string encoded, bool
                           "the command was not executed\r\n");
       }
     }
+    if (block && raw == storage::kWouldBlockReply) {
+      return self->Block(rs, block->spec, std::move(block->argv));
+    }
     self->Fill(rs, std::string(raw));
   });
+}
+
+void Connection::SubmitToShard(uint32_t shard, uint16_t slot, std::string op,
+                               std::vector<std::string> forward_args) {
+  cluster::Host& host = *server_.host();
+  uint64_t leader = host.LeaderOf(shard);
+  if (leader == 0) {
+    server_.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
+    out_ += NoLeader(shard);
+    return;
+  }
+  auto self = shared_from_this();
+  if (leader == host.self()) {
+    ReplySlot* rs = NewSlot();
+    cluster::Proposal p;
+    p.shard = shard;
+    p.op = std::move(op);
+    p.resp = static_cast<uint8_t>(writer_.protocol());
+    p.done = [self, rs, shard, slot](cluster::Outcome o, std::string reply) {
+      self->OnWriteDone(rs, shard, slot, o, std::move(reply));
+    };
+    worker_.Submit(std::move(p));
+    inflight_kind_ = Deferred::kLocalWrite;
+  } else {
+    std::vector<std::string_view> views(forward_args.begin(), forward_args.end());
+    Forward(NewSlot(), leader, Encode(views), true, 0);
+    inflight_kind_ = Deferred::kForward;
+  }
+  inflight_target_ = leader;
 }
 
 }  // namespace shoal::server

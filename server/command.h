@@ -14,6 +14,12 @@ namespace shoal::server {
 class CommandContext;
 using Args = std::span<const std::string_view>;
 using Handler = void (*)(CommandContext& ctx, Args args);
+// Key positions of a command that first/last/step cannot describe (a
+// numkeys argument: ZUNIONSTORE, LMPOP, SINTERCARD...): the indexes of its
+// key arguments in `args` (args[0] is the name). Indexes past the end are
+// never returned; a malformed numkeys returns what it can (the handler
+// replies the error).
+using KeysFn = std::vector<size_t> (*)(Args args);
 
 // Command flags, named as Redis's COMMAND reply names them.
 enum CmdFlag : uint32_t {
@@ -30,6 +36,9 @@ enum CmdFlag : uint32_t {
   kNoAuth = 1u << 10,
   kMayReplicate = 1u << 11,
   kAllowBusy = 1u << 12,
+  // shoal's own: MULTI, EXEC, DISCARD, WATCH — run at once on the client's
+  // node even inside MULTI, never routed (not a Redis COMMAND flag).
+  kTxControl = 1u << 13,
 };
 
 // One line of COMMAND DOCS' "arguments": name, type and flags as Redis
@@ -57,6 +66,7 @@ struct CommandSpec {
   std::string_view complexity = "O(1)";
   std::span<const CommandSpec> subcommands = {};
   std::span<const ArgDoc> args = {};
+  KeysFn keys = nullptr;  // set when first/last/step cannot describe the keys
 };
 
 // Lists of each command family, defined next to their handlers.
@@ -65,6 +75,15 @@ std::span<const CommandSpec> KeyCommands();
 std::span<const CommandSpec> ConnectionCommands();
 std::span<const CommandSpec> ServerCommands();
 std::span<const CommandSpec> ClusterCommands();
+std::span<const CommandSpec> HashCommands();
+std::span<const CommandSpec> ListCommands();
+std::span<const CommandSpec> SetCommands();
+std::span<const CommandSpec> ZsetCommands();
+std::span<const CommandSpec> TransactionCommands();
+
+// The indexes of the key arguments of `args` for `spec` (KeysFn, or
+// first/last/step).
+std::vector<size_t> KeyIndexes(const CommandSpec& spec, Args args);
 
 // The whole table.
 class CommandTable {

@@ -41,7 +41,8 @@ const CommandTable& CommandTable::Get() {
 
 CommandTable::CommandTable() {
   for (auto family : {StringCommands(), KeyCommands(), ConnectionCommands(), ServerCommands(),
-                      ClusterCommands()}) {
+                      ClusterCommands(), HashCommands(), ListCommands(), SetCommands(),
+                      ZsetCommands(), TransactionCommands()}) {
     for (const auto& c : family) all_.push_back(&c);
   }
   for (const auto* c : all_) {
@@ -84,6 +85,17 @@ const CommandSpec* CommandTable::FindSub(const CommandSpec& parent, std::string_
     if (EqualsIgnoreCase(short_name, sub)) return &s;
   }
   return nullptr;
+}
+
+std::vector<size_t> KeyIndexes(const CommandSpec& spec, Args args) {
+  if (spec.keys != nullptr) return spec.keys(args);
+  std::vector<size_t> out;
+  if (spec.first_key <= 0) return out;
+  const auto argc = static_cast<int>(args.size());
+  int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
+  int step = spec.key_step > 0 ? spec.key_step : 1;
+  for (int i = spec.first_key; i <= last && i < argc; i += step) out.push_back(static_cast<size_t>(i));
+  return out;
 }
 
 size_t CommandTable::IndexOf(const CommandSpec* spec) const {

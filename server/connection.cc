@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstring>
+#include <random>
 
 #include "core/strutil.h"
 #include "server/server.h"
@@ -232,6 +233,7 @@ void Connection::DoWrite() {
 void Connection::Close(const char* why) {
   if (closed_) return;
   closed_ = true;
+  if (blocked_cmd_) FinishBlocked({});
   std::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -266,6 +268,7 @@ bool Connection::DispatchCommand(Args args) {
     }
     stats.error_replies.fetch_add(1, std::memory_order_relaxed);
     writer_.Error(msg);
+    if (in_multi_) multi_failed_ = true;
     return true;
   }
   // Container commands (CLIENT, CONFIG...): the subcommand's own entry is
@@ -277,6 +280,7 @@ bool Connection::DispatchCommand(Args args) {
       stats.error_replies.fetch_add(1, std::memory_order_relaxed);
       writer_.Error("ERR unknown subcommand '" + std::string(args[1].substr(0, 128)) + "'. Try " +
                     ToUpper(spec->name) + " HELP.");
+      if (in_multi_) multi_failed_ = true;
       return true;
     }
     if (sub != nullptr) spec = sub;
@@ -293,9 +297,17 @@ bool Connection::DispatchCommand(Args args) {
     cs.rejected.fetch_add(1, std::memory_order_relaxed);
     stats.error_replies.fetch_add(1, std::memory_order_relaxed);
     writer_.Error("ERR wrong number of arguments for '" + std::string(spec->name) + "' command");
+    if (in_multi_) multi_failed_ = true;
     return true;
   }
-  if (server_.host() != nullptr && spec->first_key > 0) return DispatchClustered(top, spec, args);
+  const bool tx_control = (top->flags & kTxControl) != 0;
+  if (in_multi_ && !tx_control) {
+    QueueCommand(top, spec, args);
+    return true;
+  }
+  if (server_.host() != nullptr && spec->first_key > 0 && !tx_control) {
+    return DispatchClustered(top, spec, args);
+  }
   // Keyless commands run in request order: after what is in flight.
   if (inflight_ > 0) return false;
   last_cmd_.store(spec, std::memory_order_relaxed);
@@ -313,7 +325,7 @@ void Connection::Execute(const CommandSpec* top, const CommandSpec* spec, Args a
   // One clock reading per command: a command starts when the previous one
   // of the batch ended.
   int64_t t0 = batch_clock_us_ != 0 ? batch_clock_us_ : server_.clock().MonotonicUs();
-  CommandContext ctx(server_, *this, out, now_ms_, spec);
+  CommandContext ctx(server_, this, out, now_ms_, spec);
   top->handler(ctx, args);
   int64_t t1 = server_.clock().MonotonicUs();
   batch_clock_us_ = t1;
@@ -329,9 +341,23 @@ void CommandContext::WrongArity() {
   out.Error("ERR wrong number of arguments for '" + std::string(spec->name) + "' command");
 }
 
+uint64_t RandomSeed() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng();
+}
+
+uint64_t CommandContext::Seed() {
+  if (in_exec_) return seed_++;
+  return RandomSeed();
+}
+
 void CommandContext::Propose(storage::Op& op) {
   op.now_ms = now_ms;
-  if (std::string* capture = conn.capture()) {
+  if (in_exec_) {
+    server.state_machine().Apply(op, &out);
+    return;
+  }
+  if (std::string* capture = conn->capture()) {
     // Cluster mode: the dispatcher proposes it to the key's shard.
     *capture = storage::EncodeOp(op);
     return;
@@ -340,7 +366,7 @@ void CommandContext::Propose(storage::Op& op) {
     out.Error("ERR this command is not supported in cluster mode");
     return;
   }
-  conn.MarkWrote();
+  conn->MarkWrote();
   server.replicator().Propose(op, &out);
 }
 

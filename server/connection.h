@@ -10,6 +10,7 @@
 #include <asio.hpp>
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,6 +28,7 @@ namespace shoal::server {
 
 class Server;
 struct Worker;
+struct BlockWait;
 
 // What CLIENT LIST / CLIENT INFO show of a connection.
 struct ClientInfo {
@@ -42,6 +44,7 @@ struct ClientInfo {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Server& server, Worker& worker, asio::ip::tcp::socket socket);
+  ~Connection();
   void Start();
   // Closes the connection after the current batch. Thread-safe.
   void Kill();
@@ -89,6 +92,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool done = false;
   };
 
+  // Blocking commands (server/blocking.h). Block: the command in `rs` (a
+  // new slot when null) found nothing to pop; the client waits until a key
+  // is ready or the timeout passes. RetryBlocked: the registry's wake-up.
+  void Block(ReplySlot* rs, const CommandSpec* spec, std::vector<std::string> argv);
+  void RetryBlocked();
+
+  // Transactions (server/transaction.cc).
+  bool in_multi() const { return in_multi_; }
+  void StartMulti() { in_multi_ = true; }
+  void Discard();
+  // WATCH: records the keys' digests; false after replying an error.
+  void Watch(CommandContext& ctx, Args keys);
+  void Unwatch() { watched_.clear(); }
+  void Exec(CommandContext& ctx);
+
  private:
   // What in-flight deferred commands are doing: only commands of the same
   // kind and target may overlap, so a read never runs before an earlier
@@ -106,7 +124,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool DispatchClustered(const CommandSpec* top, const CommandSpec* spec, Args args);
   ReplySlot* NewSlot();
   void Fill(ReplySlot* slot, std::string data);
-  void Forward(ReplySlot* slot, uint64_t node, std::string encoded, bool write, int hops);
+  // `block`: the blocking command being tried (the leader may answer
+  // "would block"); null for every other command.
+  struct BlockTry {
+    const CommandSpec* spec;
+    std::vector<std::string> argv;
+  };
+  void Forward(ReplySlot* slot, uint64_t node, std::string encoded, bool write, int hops,
+               std::shared_ptr<BlockTry> block = nullptr);
+  // Queues a command between MULTI and EXEC.
+  void QueueCommand(const CommandSpec* top, const CommandSpec* spec, Args args);
+  // Cluster mode: proposes an encoded op to `shard` (on its leader) or
+  // forwards `forward_args` to the leader; the reply fills a new slot.
+  void SubmitToShard(uint32_t shard, uint16_t slot, std::string op,
+                     std::vector<std::string> forward_args);
+  // One attempt of the blocked command; `done` gets its raw reply.
+  void TryBlockedOnce(std::function<void(std::string)> done);
+  void FinishBlocked(std::string reply);
+  std::string BlockedNull() const;
   void OnWriteDone(ReplySlot* slot, uint32_t shard, uint16_t key_slot, cluster::Outcome o,
                    std::string reply);
   void OnReadDone(ReplySlot* slot, const CommandSpec* top, const CommandSpec* spec, uint32_t shard,
@@ -147,6 +182,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   int64_t now_ms_ = 0;
   int64_t batch_clock_us_ = 0;  // end of the batch's previous command
 
+  // The blocking command this client waits in, if any.
+  struct Blocked {
+    std::shared_ptr<BlockWait> wait;
+    ReplySlot* slot = nullptr;
+    const CommandSpec* spec = nullptr;
+    std::vector<std::string> argv;
+    std::unique_ptr<asio::steady_timer> timer;
+    bool timed_out = false;  // the timeout passed while a retry was in flight
+  };
+  std::unique_ptr<Blocked> blocked_cmd_;
+
+  // MULTI state.
+  bool in_multi_ = false;
+  bool multi_failed_ = false;  // a command was refused while queueing: EXECABORT
+  std::vector<std::vector<std::string>> queued_;
+  std::vector<std::pair<std::string, uint64_t>> watched_;  // key, digest
+
   std::mutex info_mu_;
   ClientInfo info_;  // guarded by info_mu_, except the two fields below
   // Updated per command without the lock; Info() copies them in.
@@ -154,19 +206,35 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::atomic<int64_t> last_active_ms_{0};
 };
 
+// 64 random bits from a per-thread generator (seeds of proposed ops).
+uint64_t RandomSeed();
+
 // What a handler sees: the server's services, its connection and the
 // reply writer, plus the batch's clock reading.
 class CommandContext {
  public:
-  CommandContext(Server& server, Connection& conn, resp::Writer& out, int64_t now_ms,
+  CommandContext(Server& server, Connection* conn, resp::Writer& out, int64_t now_ms,
                  const CommandSpec* spec)
       : server(server), conn(conn), out(out), now_ms(now_ms), spec(spec) {}
 
   Server& server;
-  Connection& conn;
+  // Null while a transaction's command runs inside its EXEC apply (the
+  // commands allowed in MULTI never need it).
+  Connection* conn;
   resp::Writer& out;
   const int64_t now_ms;
   const CommandSpec* spec;
+
+  // Inside an applied transaction: writes apply at once on this thread
+  // (they are part of the EXEC op), and randomness comes from the op.
+  void SetInExec(uint64_t seed) {
+    in_exec_ = true;
+    seed_ = seed;
+  }
+  bool in_exec() const { return in_exec_; }
+  // A seed for a command's randomness: deterministic inside EXEC, random
+  // otherwise (it travels in the proposed op).
+  uint64_t Seed();
 
   // Replies "ERR wrong number of arguments for '<name>' command".
   void WrongArity();
@@ -175,6 +243,10 @@ class CommandContext {
   // is applied.
   void Propose(storage::Op& op);
   storage::Keyspace& ks();
+
+ private:
+  bool in_exec_ = false;
+  uint64_t seed_ = 0;
 };
 
 }  // namespace shoal::server

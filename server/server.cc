@@ -61,6 +61,10 @@ Server::Server(config::ServerConfig config, storage::Keyspace* ks, storage::Stat
     workers_.push_back(std::move(w));
   }
   start_time_ms_ = clock_->NowMs();
+  blocking_ = std::make_unique<BlockingRegistry>();
+  exec_runner_ = MakeExecRunner(*this);
+  sm_->set_ready_listener(blocking_.get());
+  sm_->set_exec_runner(exec_runner_.get());
 }
 
 void Worker::WaitForSync(std::shared_ptr<Connection> c) {
@@ -140,6 +144,8 @@ std::string Server::config_requirepass() {
 }
 
 Server::~Server() {
+  sm_->set_ready_listener(nullptr);
+  sm_->set_exec_runner(nullptr);
   Shutdown();
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
@@ -264,6 +270,12 @@ void Server::ScheduleCron() {
 
 void Server::Cron() {
   int64_t now = clock_->NowMs();
+  // Cluster mode: clients blocked on keys of shards this node holds no
+  // replica of see no applies; a retry a second serves them.
+  if (host_ != nullptr && blocking_->waiting() > 0 && now - last_kick_ms_ >= 1000) {
+    last_kick_ms_ = now;
+    blocking_->KickAll();
+  }
   // Expired keys are deleted through the log (DESIGN.md §3): keys that
   // reads found expired first, then the oldest entries of the expiry index.
   std::vector<std::string> keys = ks_->TakeNotedExpired();

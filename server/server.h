@@ -24,12 +24,15 @@
 #include "cluster/replicator.h"
 #include "config/config.h"
 #include "core/clock.h"
+#include "server/blocking.h"
 #include "storage/keyspace.h"
 #include "storage/state_machine.h"
 
 namespace shoal::server {
 
 class Connection;
+// Runs EXEC ops (server/transaction.cc).
+std::unique_ptr<storage::ExecRunner> MakeExecRunner(class Server& server);
 
 // Where a node that does not lead a key's shard sends the command.
 enum class ClusterRedirect : uint8_t {
@@ -111,6 +114,8 @@ class Server {
   cluster::Host* host() { return host_; }
   void set_host(cluster::Host* host);
   storage::StateMachine& state_machine() { return *sm_; }
+  BlockingRegistry& blocking() { return *blocking_; }
+  storage::ExecRunner& exec_runner() { return *exec_runner_; }
   cluster::Replicator& replicator() { return *replicator_; }
   Clock& clock() { return *clock_; }
   ServerStats& stats() { return stats_; }
@@ -159,6 +164,9 @@ class Server {
   std::mutex config_mu_;
   storage::Keyspace* ks_;
   storage::StateMachine* sm_;
+  std::unique_ptr<BlockingRegistry> blocking_;
+  std::unique_ptr<storage::ExecRunner> exec_runner_;
+  int64_t last_kick_ms_ = 0;
   cluster::Replicator* replicator_;
   cluster::Host* host_ = nullptr;
   Clock* clock_;

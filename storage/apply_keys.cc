@@ -3,6 +3,7 @@
 
 #include "core/strutil.h"
 #include "storage/apply.h"
+#include "storage/coll.h"
 
 namespace shoal::storage::internal {
 
@@ -64,6 +65,34 @@ void ApplyPersist(ApplyCtx& c) {
   c.reply.Integer(1);
 }
 
+namespace {
+
+// RENAME/COPY of a collection: its members are stored under the key's name,
+// so they are copied to the destination under a fresh version (O(N), as
+// Redis's COPY; RENAME is O(N) here too). `payload` becomes the new
+// metadata. Strings need nothing.
+bool CopyMembers(ApplyCtx& c, const KeyRef& src_ref, const KeyRef& dst_ref, const Loaded& src,
+                 std::string* payload, WriteTxn& txn) {
+  if (!IsCollection(src.rec->type)) return true;
+  coll::Env env{c.ks, c.op.now_ms, 0, c.reply, /*write=*/true};
+  coll::Handle h;
+  h.ref = src_ref;
+  auto meta = DecodeCollMeta(src.rec->value);
+  if (!meta) {
+    c.reply.Error("ERR storage error: bad collection metadata");
+    return false;
+  }
+  h.meta = *meta;
+  CollMeta out = *meta;
+  out.version = c.ks.NewVersion();
+  ++out.mod;
+  if (!coll::CopySubs(env, h, out.version, dst_ref, txn)) return false;
+  *payload = EncodeCollMeta(out);
+  return true;
+}
+
+}  // namespace
+
 void ApplyRename(ApplyCtx& c) {
   const bool nx = c.op.flags & op_flags::kRenameNx;
   KeyRef refs[2] = {Keyspace::Ref(c.op.args[0]), Keyspace::Ref(c.op.args[1])};
@@ -80,6 +109,7 @@ void ApplyRename(ApplyCtx& c) {
   if (nx && dst.live) return c.reply.Integer(0);
   std::string value(src.rec->value);
   WriteTxn txn(&c.ks);
+  if (!CopyMembers(c, refs[0], refs[1], src, &value, txn)) return;
   txn.Put(refs[1], src.rec->type, src.rec->expire_at_ms, value, dst.rec ? &*dst.rec : nullptr);
   txn.Delete(refs[0], *src.rec);
   if (!c.Commit(txn)) return;
@@ -98,6 +128,7 @@ void ApplyCopy(ApplyCtx& c) {
   if (dst.live && !replace) return c.reply.Integer(0);
   std::string value(src.rec->value);
   WriteTxn txn(&c.ks);
+  if (!CopyMembers(c, refs[0], refs[1], src, &value, txn)) return;
   txn.Put(refs[1], src.rec->type, src.rec->expire_at_ms, value, dst.rec ? &*dst.rec : nullptr);
   if (!c.Commit(txn)) return;
   c.reply.Integer(1);

@@ -1,12 +1,15 @@
 #include "storage/engine.h"
 
 #include <rocksdb/cache.h>
+#include <rocksdb/compaction_filter.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/table.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+
+#include "storage/format.h"
 
 namespace shoal::storage {
 namespace {
@@ -20,6 +23,68 @@ Status FromRocks(const rocksdb::Status& s) {
   if (s.IsBusy() || s.IsTryAgain()) return Status::Busy(s.ToString());
   return Status::IoError(s.ToString());
 }
+
+// Drops the sub-records of collections that no longer exist or were
+// overwritten: a sub-record is live only while its key's metadata names
+// its version (storage/coll.h). Metadata and members are written in one
+// batch, so a compaction never sees members newer than their metadata.
+class StaleMemberFilter final : public rocksdb::CompactionFilter {
+ public:
+  StaleMemberFilter(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta) : db_(db), meta_(meta) {}
+  const char* Name() const override { return "shoal.StaleMemberFilter"; }
+
+  bool Filter(int /*level*/, const rocksdb::Slice& key, const rocksdb::Slice& /*value*/,
+              std::string* /*new_value*/, bool* /*value_changed*/) const override {
+    auto parts = DecodeSubKey(std::string_view(key.data(), key.size()));
+    if (!parts) return false;  // not ours to judge
+    std::string meta_key = EncodeMetaKey(parts->slot, parts->key);
+    if (meta_key != last_key_) {
+      last_key_ = std::move(meta_key);
+      last_version_ = 0;
+      last_known_ = false;
+      std::string raw;
+      auto s = db_->Get(rocksdb::ReadOptions(), meta_, last_key_, &raw);
+      if (s.ok()) {
+        auto meta = DecodeMetaValue(raw);
+        if (meta && IsCollection(meta->type)) {
+          if (auto cm = DecodeCollMeta(meta->payload)) {
+            last_version_ = cm->version;
+            last_known_ = true;
+          }
+        }
+      } else if (!s.IsNotFound()) {
+        keep_all_ = true;  // cannot tell: keep everything of this compaction
+      }
+    }
+    if (keep_all_) return false;
+    return !last_known_ || last_version_ != parts->version;
+  }
+
+ private:
+  rocksdb::DB* db_;
+  rocksdb::ColumnFamilyHandle* meta_;
+  // One filter per compaction, used by one thread: a cache of the last key.
+  mutable std::string last_key_;
+  mutable uint64_t last_version_ = 0;
+  mutable bool last_known_ = false;
+  mutable bool keep_all_ = false;
+};
+
+class StaleMemberFilterFactory final : public rocksdb::CompactionFilterFactory {
+ public:
+  explicit StaleMemberFilterFactory(std::shared_ptr<std::atomic<Engine*>> engine)
+      : engine_(std::move(engine)) {}
+  const char* Name() const override { return "shoal.StaleMemberFilterFactory"; }
+  std::unique_ptr<rocksdb::CompactionFilter> CreateCompactionFilter(
+      const rocksdb::CompactionFilter::Context& /*context*/) override {
+    Engine* e = engine_->load();
+    if (e == nullptr || e->db() == nullptr) return nullptr;
+    return std::make_unique<StaleMemberFilter>(e->db(), e->cf(Cf::kMeta));
+  }
+
+ private:
+  std::shared_ptr<std::atomic<Engine*>> engine_;
+};
 
 }  // namespace
 
@@ -68,6 +133,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   table.optimize_filters_for_memory = true;
 
+  auto self = std::make_shared<std::atomic<Engine*>>(nullptr);
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const char* name : kCfNames) {
     rocksdb::ColumnFamilyOptions cf_opts;
@@ -88,6 +154,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
       cf_opts.memtable_prefix_bloom_size_ratio = 0;
       cf_opts.compression = rocksdb::kNoCompression;
     }
+    if (std::string_view(name) == kCfNames[static_cast<int>(Cf::kSub)]) {
+      cf_opts.compaction_filter_factory = std::make_shared<StaleMemberFilterFactory>(self);
+    }
     cfs.emplace_back(name, cf_opts);
   }
   rocksdb::DB* raw = nullptr;
@@ -95,10 +164,13 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   if (!s.ok())
     return Status::IoError("cannot open RocksDB at " + options.dir + ": " + s.ToString());
   e->db_.reset(raw);
+  self->store(e.get());
+  e->self_ = self;
   return e;
 }
 
 Engine::~Engine() {
+  if (self_) self_->store(nullptr);
   if (db_) {
     (void)db_->FlushWAL(true);
     for (auto* h : handles_) (void)db_->DestroyColumnFamilyHandle(h);
@@ -179,6 +251,16 @@ uint64_t Engine::DiskUsageBytes() {
     if (db_->GetIntProperty(h, "rocksdb.total-sst-files-size", &v)) total += v;
   }
   return total;
+}
+
+Status Engine::CompactAll() {
+  rocksdb::CompactRangeOptions o;
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (Cf c : {Cf::kMeta, Cf::kSub, Cf::kExpire}) {
+    auto s = db_->CompactRange(o, cf(c), nullptr, nullptr);
+    if (!s.ok()) return FromRocks(s);
+  }
+  return Status::Ok();
 }
 
 }  // namespace shoal::storage

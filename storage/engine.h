@@ -70,6 +70,9 @@ class Engine {
   uint64_t MemoryUsageBytes();
   // Estimated bytes on disk (SST + WAL).
   uint64_t DiskUsageBytes();
+  // Compacts the data column families now (stale collection members are
+  // dropped on the way); for operators and benchmarks.
+  Status CompactAll();
   const EngineOptions& options() const { return options_; }
   // Whether writes happened since the last SyncWal.
   bool dirty() const { return dirty_.load(std::memory_order_relaxed); }
@@ -81,6 +84,9 @@ class Engine {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::unique_ptr<rocksdb::DB> db_;
   std::atomic<bool> dirty_{false};
+  // What the compaction filter reads the metadata through; cleared first
+  // on destruction.
+  std::shared_ptr<std::atomic<Engine*>> self_;
 };
 
 }  // namespace shoal::storage

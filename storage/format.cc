@@ -22,6 +22,48 @@ const char* TypeName(ValueType t) {
   return "none";
 }
 
+std::string EncodeCollMeta(const CollMeta& m) {
+  std::string out;
+  out.reserve(kCollMetaBytes);
+  PutFixed64BE(&out, m.version);
+  PutFixed64BE(&out, m.count);
+  PutFixed64BE(&out, m.mod);
+  PutFixed64BE(&out, m.head);
+  return out;
+}
+
+std::optional<CollMeta> DecodeCollMeta(std::string_view p) {
+  if (p.size() < kCollMetaBytes) return std::nullopt;
+  CollMeta m;
+  m.version = DecodeFixed64BE(p.data());
+  m.count = DecodeFixed64BE(p.data() + 8);
+  m.mod = DecodeFixed64BE(p.data() + 16);
+  m.head = DecodeFixed64BE(p.data() + 24);
+  return m;
+}
+
+std::string EncodeSubPrefix(uint16_t slot, std::string_view key, uint64_t version) {
+  std::string out;
+  out.reserve(2 + 4 + key.size() + 8 + 24);
+  PutFixed16BE(&out, slot);
+  PutFixed32BE(&out, static_cast<uint32_t>(key.size()));
+  out.append(key);
+  PutFixed64BE(&out, version);
+  return out;
+}
+
+std::optional<SubKeyParts> DecodeSubKey(std::string_view e) {
+  if (e.size() < 6) return std::nullopt;
+  uint32_t klen = DecodeFixed32BE(e.data() + 2);
+  if (e.size() < 6 + static_cast<size_t>(klen) + 8) return std::nullopt;
+  SubKeyParts p;
+  p.slot = DecodeFixed16BE(e.data());
+  p.key = e.substr(6, klen);
+  p.version = DecodeFixed64BE(e.data() + 6 + klen);
+  p.rest = e.substr(6 + klen + 8);
+  return p;
+}
+
 std::string EncodeMetaKey(uint16_t slot, std::string_view key) {
   std::string out;
   out.reserve(2 + key.size());

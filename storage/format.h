@@ -35,6 +35,33 @@ struct Meta {
   bool expired(int64_t now_ms) const { return expire_at_ms != 0 && expire_at_ms <= now_ms; }
 };
 
+// The payload of a collection's metadata record (hash, list, set, zset):
+// [version:8][count:8][mod:8][head:8], big-endian.
+struct CollMeta {
+  uint64_t version = 0;  // names this incarnation's sub-records
+  uint64_t count = 0;    // members (list: elements)
+  uint64_t mod = 0;      // bumped by every write (WATCH compares it)
+  uint64_t head = 0;     // lists: position of the first element
+};
+inline constexpr size_t kCollMetaBytes = 32;
+std::string EncodeCollMeta(const CollMeta& m);
+std::optional<CollMeta> DecodeCollMeta(std::string_view payload);
+inline bool IsCollection(ValueType t) {
+  return t == ValueType::kHash || t == ValueType::kList || t == ValueType::kSet ||
+         t == ValueType::kZset;
+}
+
+// CF sub: [slot:2 BE][keylen:4 BE][key][version:8 BE], then a tag byte and
+// the member part (storage/coll.h).
+std::string EncodeSubPrefix(uint16_t slot, std::string_view key, uint64_t version);
+struct SubKeyParts {
+  uint16_t slot;
+  std::string_view key;
+  uint64_t version;
+  std::string_view rest;  // tag and member part
+};
+std::optional<SubKeyParts> DecodeSubKey(std::string_view encoded);
+
 // [slot:2 BE][key]
 std::string EncodeMetaKey(uint16_t slot, std::string_view key);
 // Splits an encoded meta key; nullopt if it is shorter than the prefix.

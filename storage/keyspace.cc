@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <random>
 
 #include "core/clock.h"
 #include "core/coding.h"
@@ -13,6 +14,9 @@
 namespace shoal::storage {
 namespace {
 constexpr size_t kMaxNotedExpired = 10000;
+// Record tags of a shard snapshot body.
+constexpr char kSnapshotMeta = 1;
+constexpr char kSnapshotSub = 2;
 }  // namespace
 
 Result<std::unique_ptr<Keyspace>> Keyspace::Open(const KeyspaceOptions& options) {
@@ -23,6 +27,9 @@ Result<std::unique_ptr<Keyspace>> Keyspace::Open(const KeyspaceOptions& options)
   ks->cache_settings_.policy = options.policy;
   for (auto& s : ks->stripes_) s.cache = std::make_unique<CacheShard>(&ks->cache_settings_);
   ks->SetMaxMemory(options.maxmemory_bytes, 0);
+  std::random_device rd;
+  ks->version_base_ = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^
+                      static_cast<uint64_t>(SystemClock::Get()->NowMs());
   auto s = ks->CountKeys();
   if (!s.ok()) return s;
   return ks;
@@ -68,25 +75,48 @@ KeyRef Keyspace::Ref(std::string_view key) {
   return KeyRef{key, slot, Hash64(key), static_cast<uint32_t>(slot % kStripes)};
 }
 
+namespace {
+// Stripes the calling thread holds, per keyspace: a transaction (EXEC)
+// holds the locks of all its keys while each of its commands takes them
+// again, which then costs nothing.
+thread_local std::vector<std::pair<const Keyspace*, uint64_t>> t_held;
+
+uint64_t& Held(const Keyspace* ks) {
+  for (auto& [owner, mask] : t_held) {
+    if (owner == ks) return mask;
+  }
+  return t_held.emplace_back(ks, 0).second;
+}
+}  // namespace
+
 Keyspace::Lock Keyspace::LockKeys(std::span<const KeyRef> keys) {
   Lock l;
   l.ks_ = this;
   for (const auto& k : keys) l.mask_ |= uint64_t{1} << k.stripe;
-  // Ascending stripe order: two multi-key commands cannot deadlock.
+  uint64_t& held = Held(this);
+  l.mask_ &= ~held;
+  // Ascending stripe order: two multi-key commands cannot deadlock. (A
+  // thread holding some stripes takes more only inside a transaction,
+  // whose keys were all locked up front.)
   for (uint64_t m = l.mask_; m != 0; m &= m - 1) stripes_[std::countr_zero(m)].mu.lock();
+  held |= l.mask_;
   return l;
 }
 
 Keyspace::Lock Keyspace::LockAll() {
   Lock l;
   l.ks_ = this;
-  l.mask_ = ~uint64_t{0};
-  for (auto& s : stripes_) s.mu.lock();
+  uint64_t& held = Held(this);
+  l.mask_ = ~held;
+  for (uint64_t m = l.mask_; m != 0; m &= m - 1) stripes_[std::countr_zero(m)].mu.lock();
+  held |= l.mask_;
   return l;
 }
 
 Keyspace::Lock::~Lock() {
+  if (mask_ == 0) return;
   for (uint64_t m = mask_; m != 0; m &= m - 1) ks_->stripes_[std::countr_zero(m)].mu.unlock();
+  Held(ks_) &= ~mask_;
 }
 
 Result<std::optional<Record>> Keyspace::Read(const KeyRef& key, int64_t now_ms,
@@ -251,7 +281,7 @@ Status WriteTxn::Commit(int64_t now_ms) {
     ks_->key_count_ = 0;
     ks_->expires_count_ = 0;
   }
-  if (changes_.empty()) return Status::Ok();
+  if (changes_.empty() && subs_.empty()) return Status::Ok();
   int64_t expires_delta = 0;
   uint64_t gen = 0;
   auto record_key = [](Cf cf, const KeyRef& k) {
@@ -292,6 +322,10 @@ Status WriteTxn::Commit(int64_t now_ms) {
         }
       }
     }
+    for (auto& [k, v] : subs_) {
+      k.insert(k.begin(), static_cast<char>(Cf::kSub));
+      pending.insert_or_assign(std::move(k), std::move(v));
+    }
   }
   uint64_t& last = LastGen(ks_);
   if (gen > last) last = gen;
@@ -318,17 +352,32 @@ Result<std::string> Keyspace::ExportSlots(const SlotRanges& ranges) {
   auto s = FlushPending();
   if (!s.ok()) return s;
   std::string out;
+  auto put = [&out](char tag, const rocksdb::Slice& k, const rocksdb::Slice& v) {
+    out.push_back(tag);
+    PutVarint64(&out, k.size());
+    out.append(k.data(), k.size());
+    PutVarint64(&out, v.size());
+    out.append(v.data(), v.size());
+  };
   auto it = engine_->NewIterator(Cf::kMeta);
+  auto sub = engine_->NewIterator(Cf::kSub);
   for (const auto& [first, last] : ranges) {
     std::string begin = EncodeMetaKey(first, "");
     for (it->Seek(begin); it->Valid(); it->Next()) {
       auto k = it->key();
       auto decoded = DecodeMetaKey(std::string_view(k.data(), k.size()));
       if (!decoded || decoded->first > last) break;
-      PutVarint64(&out, k.size());
-      out.append(k.data(), k.size());
-      PutVarint64(&out, it->value().size());
-      out.append(it->value().data(), it->value().size());
+      put(kSnapshotMeta, k, it->value());
+      auto meta = DecodeMetaValue(std::string_view(it->value().data(), it->value().size()));
+      if (!meta || !IsCollection(meta->type)) continue;
+      auto cm = DecodeCollMeta(meta->payload);
+      if (!cm) return Status::Corruption("bad collection metadata");
+      // Only the live version's members: stale ones stay behind.
+      std::string prefix = EncodeSubPrefix(decoded->first, decoded->second, cm->version);
+      for (sub->Seek(prefix); sub->Valid() && sub->key().starts_with(prefix); sub->Next()) {
+        put(kSnapshotSub, sub->key(), sub->value());
+      }
+      if (!sub->status().ok()) return Status::IoError(sub->status().ToString());
     }
     if (!it->status().ok()) return Status::IoError(it->status().ToString());
   }
@@ -365,6 +414,9 @@ Status Keyspace::ImportSlots(const SlotRanges& ranges, std::string_view data, in
   std::vector<std::string_view> keys;
   std::string_view in = data;
   while (!in.empty()) {
+    const char tag = in[0];
+    in.remove_prefix(1);
+    if (tag != kSnapshotMeta && tag != kSnapshotSub) return Status::Corruption("bad snapshot");
     auto klen = GetVarint64(&in);
     if (!klen || *klen > in.size()) return Status::Corruption("bad snapshot");
     std::string_view k = in.substr(0, *klen);
@@ -373,6 +425,12 @@ Status Keyspace::ImportSlots(const SlotRanges& ranges, std::string_view data, in
     if (!vlen || *vlen > in.size()) return Status::Corruption("bad snapshot");
     std::string_view v = in.substr(0, *vlen);
     in.remove_prefix(*vlen);
+    if (tag == kSnapshotSub) {
+      // The old records' versions are dropped with their metadata; the
+      // imported ones are unrelated 64-bit random values.
+      txn.PutSub(std::string(k), std::string(v));
+      continue;
+    }
     auto decoded = DecodeMetaKey(k);
     auto meta = DecodeMetaValue(v);
     if (!decoded || !meta) return Status::Corruption("bad snapshot record");
@@ -401,15 +459,8 @@ Status Keyspace::FlushUpTo(uint64_t want) {
       gen = open_gen_++;
     }
     if (!flushing_.empty()) {
-      // In key order: the memtable's skiplist then finds each insert point
-      // next to the previous one instead of searching from the top.
-      sorted_.clear();
-      for (const auto& entry : flushing_) sorted_.push_back(&entry);
-      std::sort(sorted_.begin(), sorted_.end(),
-                [](const auto* a, const auto* b) { return a->first < b->first; });
       rocksdb::WriteBatch batch;
-      for (const auto* entry : sorted_) {
-        const auto& [k, v] = *entry;
+      for (const auto& [k, v] : flushing_) {
         auto* cf = engine_->cf(static_cast<Cf>(k[0]));
         rocksdb::Slice key(k.data() + 1, k.size() - 1);
         if (v) {
@@ -418,9 +469,10 @@ Status Keyspace::FlushUpTo(uint64_t want) {
           (void)batch.Delete(cf, key);
         }
       }
-      sorted_.clear();
-      flushing_.clear();
       s = engine_->Write(&batch);
+      // Now in the memtable: readers may stop looking for it here.
+      std::lock_guard<std::mutex> g(pending_mu_);
+      if (s.ok()) flushing_.clear();
     }
     if (s.ok()) s = engine_->FlushWal();
     if (s.ok()) {
@@ -442,8 +494,175 @@ void Keyspace::OnFlushFailure(const Status& s) {
   {
     std::lock_guard<std::mutex> g(pending_mu_);
     pending_.clear();
+    flushing_.clear();
   }
   ClearCache();
+}
+
+uint64_t Keyspace::NewVersion() {
+  // splitmix64 of a per-process random base plus a counter: distinct within
+  // a process, 64 random-looking bits across processes.
+  uint64_t z = version_base_ + 0x9e3779b97f4a7c15ULL * (version_seq_.fetch_add(1) + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+Result<std::optional<std::string>> Keyspace::GetSub(std::string_view key) {
+  std::string full;
+  full.reserve(key.size() + 1);
+  full.push_back(static_cast<char>(Cf::kSub));
+  full.append(key);
+  {
+    std::lock_guard<std::mutex> g(pending_mu_);
+    for (const PendingMap* m : {&pending_, &flushing_}) {
+      auto it = m->find(full);
+      if (it != m->end()) return it->second;
+    }
+  }
+  std::string value;
+  auto s = engine_->Get(Cf::kSub, key, &value);
+  if (s.code() == Status::Code::kNotFound) return std::optional<std::string>();
+  if (!s.ok()) return s;
+  return std::optional<std::string>(std::move(value));
+}
+
+Keyspace::SubIterator::SubIterator(Keyspace* ks, std::string lo, std::string hi, bool reverse)
+    : lo_(std::move(lo)), hi_(std::move(hi)), reverse_(reverse) {
+  {
+    // Older group first, so the newer one's entries replace them.
+    std::string flo = static_cast<char>(Cf::kSub) + lo_;
+    std::string fhi = static_cast<char>(Cf::kSub) + hi_;
+    std::map<std::string_view, const std::optional<std::string>*> merged;
+    std::lock_guard<std::mutex> g(ks->pending_mu_);
+    for (const PendingMap* m : {&ks->flushing_, &ks->pending_}) {
+      for (auto it = m->lower_bound(flo); it != m->end() && it->first < fhi; ++it) {
+        merged[std::string_view(it->first).substr(1)] = &it->second;
+      }
+    }
+    overlay_.reserve(merged.size());
+    for (const auto& [k, v] : merged) overlay_.emplace_back(std::string(k), *v);
+  }
+  lo_slice_ = rocksdb::Slice(lo_);
+  hi_slice_ = rocksdb::Slice(hi_);
+  rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lo_slice_;
+  ro.iterate_upper_bound = &hi_slice_;
+  it_.reset(ks->engine_->db()->NewIterator(ro, ks->engine_->cf(Cf::kSub)));
+  Seek(reverse_ ? std::string_view(hi_) : std::string_view(lo_));
+}
+
+void Keyspace::SubIterator::Seek(std::string_view target) {
+  rocksdb::Slice t(target.data(), target.size());
+  auto less = [](const auto& e, std::string_view k) { return std::string_view(e.first) < k; };
+  if (!reverse_) {
+    it_->Seek(t);
+    pos_ = static_cast<size_t>(
+        std::lower_bound(overlay_.begin(), overlay_.end(), target, less) - overlay_.begin());
+  } else {
+    if (target >= std::string_view(hi_)) {
+      it_->SeekToLast();
+    } else {
+      it_->SeekForPrev(t);
+    }
+    // pos_ counts entries still to visit: those <= target.
+    auto ub = std::upper_bound(overlay_.begin(), overlay_.end(), target,
+                               [](std::string_view k, const auto& e) { return k < e.first; });
+    pos_ = static_cast<size_t>(ub - overlay_.begin());
+  }
+  Settle();
+}
+
+void Keyspace::SubIterator::Settle() {
+  for (;;) {
+    const bool have_db = it_->Valid();
+    const bool have_ov = reverse_ ? pos_ > 0 : pos_ < overlay_.size();
+    if (!have_db && !have_ov) {
+      valid_ = false;
+      return;
+    }
+    const auto* ov = have_ov ? &overlay_[reverse_ ? pos_ - 1 : pos_] : nullptr;
+    std::string_view dbk = have_db ? std::string_view(it_->key().data(), it_->key().size())
+                                   : std::string_view();
+    bool take_ov = false;
+    if (have_ov && have_db) {
+      int c = std::string_view(ov->first).compare(dbk);
+      if (c == 0) {
+        // The pending write replaces the stored record.
+        if (reverse_) {
+          it_->Prev();
+        } else {
+          it_->Next();
+        }
+        continue;
+      }
+      take_ov = reverse_ ? c > 0 : c < 0;
+    } else {
+      take_ov = have_ov;
+    }
+    if (take_ov) {
+      if (!ov->second) {  // deleted
+        if (reverse_) {
+          --pos_;
+        } else {
+          ++pos_;
+        }
+        continue;
+      }
+      from_overlay_ = true;
+      key_ = ov->first;
+      value_ = *ov->second;
+    } else {
+      from_overlay_ = false;
+      key_ = dbk;
+      value_ = std::string_view(it_->value().data(), it_->value().size());
+    }
+    valid_ = true;
+    return;
+  }
+}
+
+void Keyspace::SubIterator::Next() {
+  if (!valid_) return;
+  if (from_overlay_) {
+    if (reverse_) {
+      --pos_;
+    } else {
+      ++pos_;
+    }
+  } else if (reverse_) {
+    it_->Prev();
+  } else {
+    it_->Next();
+  }
+  Settle();
+}
+
+Status Keyspace::SubIterator::status() const {
+  if (!it_->status().ok()) return Status::IoError(it_->status().ToString());
+  return Status::Ok();
+}
+
+uint64_t Keyspace::Digest(const KeyRef& key, int64_t now_ms) {
+  std::string scratch;
+  auto r = Read(key, now_ms, &scratch, /*touch=*/false);
+  if (!r.ok() || !*r || (*r)->expired(now_ms)) return 0;
+  const Record& rec = **r;
+  std::string buf;
+  buf.push_back(static_cast<char>(rec.type));
+  PutFixed64BE(&buf, static_cast<uint64_t>(rec.expire_at_ms));
+  if (IsCollection(rec.type)) {
+    auto cm = DecodeCollMeta(rec.value);
+    if (cm) {
+      PutFixed64BE(&buf, cm->count);
+      PutFixed64BE(&buf, cm->mod);
+      PutFixed64BE(&buf, cm->head);
+    }
+  } else {
+    buf.append(rec.value);
+  }
+  uint64_t h = Hash64(buf);
+  return h == 0 ? 1 : h;
 }
 
 }  // namespace shoal::storage

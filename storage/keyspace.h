@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -153,8 +154,51 @@ class Keyspace {
   // staged meanwhile. Takes every stripe lock.
   Status ImportSlots(const SlotRanges& ranges, std::string_view data, int64_t now_ms);
 
+  // Keeps group flushes out while held (a transaction's writes then
+  // become durable together). Lock order: stripe locks, then this.
+  std::unique_lock<std::mutex> HoldFlush() { return std::unique_lock<std::mutex>(flush_mu_); }
+
   // True after a failed flush: the keyspace refuses writes until restart.
   bool write_failed() const { return write_failed_.load(); }
+
+  // ---- collection members (CF sub), storage/coll.h ----
+  // A new collection version: unique on this node with overwhelming
+  // probability (64 random bits), so a recreated key never sees the old
+  // incarnation's sub-records, which wait for the compaction filter.
+  uint64_t NewVersion();
+  // Point read of a sub-record, committed-but-unflushed writes included.
+  Result<std::optional<std::string>> GetSub(std::string_view key);
+  // Iterates sub-records in [lo, hi), merging the pending writes over
+  // RocksDB. Caller holds the stripe lock of the collection's key.
+  class SubIterator {
+   public:
+    SubIterator(Keyspace* ks, std::string lo, std::string hi, bool reverse);
+    bool Valid() const { return valid_; }
+    std::string_view key() const { return key_; }
+    std::string_view value() const { return value_; }
+    void Next();
+    // Forward: first key >= target; reverse: last key <= target.
+    void Seek(std::string_view target);
+    Status status() const;
+
+   private:
+    void Settle();
+    std::string lo_, hi_;
+    bool reverse_;
+    rocksdb::Slice lo_slice_, hi_slice_;
+    std::unique_ptr<rocksdb::Iterator> it_;
+    // The overlaid writes in [lo, hi), in key order (nullopt: deleted).
+    std::vector<std::pair<std::string, std::optional<std::string>>> overlay_;
+    size_t pos_ = 0;  // next overlay entry in the iteration direction
+    bool valid_ = false;
+    std::string_view key_, value_;
+    bool from_overlay_ = false;
+  };
+  // A digest of a key's state for WATCH: equal digests mean (with hash
+  // certainty) no write changed the key in between. Deterministic across
+  // replicas (collection versions are left out; their write counter is in).
+  // 0 for an absent or expired key. Caller holds the stripe lock.
+  uint64_t Digest(const KeyRef& key, int64_t now_ms);
 
  private:
   friend class WriteTxn;
@@ -182,12 +226,19 @@ class Keyspace {
   // The pending group: [cf:1][rocksdb key] -> value to put, or nullopt to
   // delete. A key written twice in one group is written once: the group is
   // one atomic RocksDB batch, so only its final state matters.
-  using PendingMap = std::unordered_map<std::string, std::optional<std::string>>;
+  // Ordered, so that it lands in key order (the memtable's skiplist then
+  // finds each insert point next to the previous one) and so that sub-record
+  // iterators can overlay a key range of it.
+  using PendingMap = std::map<std::string, std::optional<std::string>, std::less<>>;
   std::mutex pending_mu_;
   PendingMap pending_;     // guarded by pending_mu_
   uint64_t open_gen_ = 1;  // generation of pending_; guarded by pending_mu_
-  PendingMap flushing_;    // reused between flushes; guarded by flush_mu_
-  std::vector<const PendingMap::value_type*> sorted_;  // guarded by flush_mu_
+  // The group being written: swapped in and cleared under pending_mu_ (so
+  // readers see each write in pending_, flushing_ or RocksDB at all times),
+  // read by the flusher under flush_mu_.
+  PendingMap flushing_;
+  std::atomic<uint64_t> version_seq_{0};
+  uint64_t version_base_ = 0;
   std::atomic<bool> write_failed_{false};
   std::atomic<bool> complete_{false};
 };
@@ -207,10 +258,15 @@ class WriteTxn {
   void Delete(const KeyRef& key, const Record& old);
   // Removes everything (FLUSHALL); caller holds LockAll.
   void DeleteAll() { delete_all_ = true; }
+  // Writes / deletes a collection sub-record (CF sub, full encoded key).
+  void PutSub(std::string key, std::string value) {
+    subs_.emplace_back(std::move(key), std::move(value));
+  }
+  void DeleteSub(std::string key) { subs_.emplace_back(std::move(key), std::nullopt); }
 
   // Fails only when the keyspace refuses writes after a storage failure.
   Status Commit(int64_t now_ms);
-  bool empty() const { return changes_.empty() && !delete_all_; }
+  bool empty() const { return changes_.empty() && subs_.empty() && !delete_all_; }
 
  private:
   struct Change {
@@ -223,6 +279,7 @@ class WriteTxn {
   };
   Keyspace* ks_;
   std::vector<Change> changes_;
+  std::vector<std::pair<std::string, std::optional<std::string>>> subs_;
   int64_t key_delta_ = 0;
   bool delete_all_ = false;
 };

@@ -34,7 +34,7 @@ Result<Op> DecodeOp(std::string_view data) {
   Op op;
   auto code = static_cast<uint8_t>(data[1]);
   if (code < static_cast<uint8_t>(OpCode::kSet) ||
-      code > static_cast<uint8_t>(OpCode::kExpireIfDue)) {
+      code > static_cast<uint8_t>(kLastOpCode)) {
     return Status::Corruption("op: unknown code");
   }
   op.code = static_cast<OpCode>(code);
@@ -57,6 +57,27 @@ Result<Op> DecodeOp(std::string_view data) {
   }
   if (!data.empty()) return Status::Corruption("op: trailing bytes");
   return op;
+}
+
+std::string EncodeArgv(std::span<const std::string_view> argv) {
+  std::string out;
+  PutVarint64(&out, argv.size());
+  for (auto a : argv) PutLengthPrefixed(&out, a);
+  return out;
+}
+
+std::optional<std::vector<std::string_view>> DecodeArgv(std::string_view data) {
+  auto n = GetVarint64(&data);
+  if (!n || *n > data.size()) return std::nullopt;
+  std::vector<std::string_view> out;
+  out.reserve(*n);
+  for (uint64_t i = 0; i < *n; ++i) {
+    auto a = GetLengthPrefixed(&data);
+    if (!a) return std::nullopt;
+    out.push_back(*a);
+  }
+  if (!data.empty()) return std::nullopt;
+  return out;
 }
 
 }  // namespace shoal::storage

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,7 +39,11 @@ enum class OpCode : uint8_t {
   kCopy = 15,         // args: src dst; flags: kCopyReplace
   kFlushAll = 16,     // no args
   kExpireIfDue = 17,  // args: key — deletes it if expired at now_ms
+  kCommand = 18,      // args: a collection command's argv (storage/coll.h); num: seed
+  kExec = 19,         // MULTI/EXEC: flags: W watched keys; args: (key, digest:8)*W, then one
+                      // length-prefixed argv per queued command; num: seed
 };
+inline constexpr OpCode kLastOpCode = OpCode::kExec;
 
 namespace op_flags {
 // kSet
@@ -59,7 +65,13 @@ inline constexpr uint32_t kRenameNx = 1;
 inline constexpr uint32_t kCopyReplace = 1;
 // kDel
 inline constexpr uint32_t kDelReplyOk = 0;
+// kCommand: a blocking command's attempt; when it finds nothing to pop the
+// reply is kWouldBlockReply (the proposer then blocks the client).
+inline constexpr uint32_t kMayBlock = 1;
 }  // namespace op_flags
+
+// Never sent to a client: the proposing node turns it into waiting.
+inline constexpr std::string_view kWouldBlockReply = "-SHOAL_WOULDBLOCK\r\n";
 
 inline constexpr uint8_t kOpFormatV1 = 1;
 
@@ -74,6 +86,10 @@ struct Op {
 };
 
 std::string EncodeOp(const Op& op);
+// One command's argv as a single argument ([count:varint]([len:varint][bytes])*)
+// for kExec, and back (views into `data`; nullopt when malformed).
+std::string EncodeArgv(std::span<const std::string_view> argv);
+std::optional<std::vector<std::string_view>> DecodeArgv(std::string_view data);
 // Decodes an entry; the returned Op's args point into `data`.
 Result<Op> DecodeOp(std::string_view data);
 

@@ -213,6 +213,10 @@ void Ttl(Keyspace& ks, std::string_view key, TtlForm form, int64_t now_ms, resp:
   w.Integer(ms ? t : (t + 500) / 1000);
 }
 
+namespace {
+constexpr uint64_t kListpackMaxEntries = 128;
+}  // namespace
+
 void Object(Keyspace& ks, ObjectField field, std::string_view key, int64_t now_ms,
             resp::Writer& w) {
   KeyRef k = Keyspace::Ref(key);
@@ -224,7 +228,22 @@ void Object(Keyspace& ks, ObjectField field, std::string_view key, int64_t now_m
   auto policy = ks.cache_settings()->policy.load();
   switch (field) {
     case ObjectField::kEncoding: {
-      if (rec->type != ValueType::kString) return w.Bulk("listpack");
+      if (rec->type != ValueType::kString) {
+        // Redis's names for the small and the large representation; the
+        // threshold is its default *-max-listpack-entries.
+        auto cm = DecodeCollMeta(rec->value);
+        const bool small = cm && cm->count <= kListpackMaxEntries;
+        switch (rec->type) {
+          case ValueType::kList:
+            return w.Bulk(small ? "listpack" : "quicklist");
+          case ValueType::kZset:
+            return w.Bulk(small ? "listpack" : "skiplist");
+          case ValueType::kStream:
+            return w.Bulk("stream");
+          default:
+            return w.Bulk(small ? "listpack" : "hashtable");
+        }
+      }
       if (rec->value.size() <= 20 && ParseInt64(rec->value)) return w.Bulk("int");
       return w.Bulk(rec->value.size() <= 44 ? "embstr" : "raw");
     }

@@ -1,6 +1,7 @@
 #include "storage/state_machine.h"
 
 #include "storage/apply.h"
+#include "storage/coll.h"
 
 namespace shoal::storage {
 
@@ -19,6 +20,26 @@ bool Load(ApplyCtx& c, const KeyRef& k, Loaded* out) {
 }
 
 }  // namespace internal
+
+void StateMachine::ApplyCommand(const Op& op, internal::ApplyCtx& c) {
+  const coll::CmdImpl* impl = op.args.empty() ? nullptr : coll::FindImpl(op.args[0]);
+  if (impl == nullptr) {
+    return c.reply.Error("ERR unknown replicated command");
+  }
+  std::vector<std::string> ready;
+  const bool listen = ready_listener_ != nullptr && ready_listener_->Waiting();
+  coll::Env env{*ks_, op.now_ms, static_cast<uint64_t>(op.num), c.reply, /*write=*/true};
+  if (listen) env.ready = &ready;
+  std::string* buf = c.reply.buffer();
+  const size_t mark = buf->size();
+  impl->fn(env, op.args);
+  if (env.would_block && (op.flags & op_flags::kMayBlock)) {
+    buf->resize(mark);
+    buf->append(kWouldBlockReply);
+  }
+  if (env.changed) c.changed = true;
+  if (!ready.empty()) ready_listener_->OnReady(std::move(ready));
+}
 
 void StateMachine::Apply(const Op& op, resp::Writer* reply) {
   // Followers apply without a client; their replies go nowhere.
@@ -77,6 +98,17 @@ void StateMachine::Apply(const Op& op, resp::Writer* reply) {
       break;
     case OpCode::kExpireIfDue:
       internal::ApplyExpireIfDue(c);
+      break;
+    case OpCode::kCommand:
+      ApplyCommand(op, c);
+      break;
+    case OpCode::kExec:
+      if (exec_runner_ == nullptr) {
+        c.reply.Error("ERR transactions are not available");
+      } else {
+        exec_runner_->RunExec(op, c.reply);
+        c.changed = true;
+      }
       break;
   }
   if (c.changed) changes_.fetch_add(1, std::memory_order_relaxed);

@@ -45,7 +45,7 @@ void NodeEntry(resp::Writer& out, const cluster::NodeAddress& n) {
 void SlotsCmd(CommandContext& ctx, Args) {
   cluster::Host* host = HostOrError(ctx);
   if (host == nullptr) return;
-  ctx.conn.SetClusterAware();
+  ctx.conn->SetClusterAware();
   struct Row {
     uint16_t first, last;
     uint32_t shard;
@@ -74,7 +74,7 @@ void SlotsCmd(CommandContext& ctx, Args) {
 void ShardsCmd(CommandContext& ctx, Args) {
   cluster::Host* host = HostOrError(ctx);
   if (host == nullptr) return;
-  ctx.conn.SetClusterAware();
+  ctx.conn->SetClusterAware();
   auto shards = host->Shards();
   ctx.out.ArrayHeader(static_cast<int64_t>(shards.size()));
   for (const auto& si : shards) {
@@ -110,7 +110,7 @@ void ShardsCmd(CommandContext& ctx, Args) {
 void NodesCmd(CommandContext& ctx, Args) {
   cluster::Host* host = HostOrError(ctx);
   if (host == nullptr) return;
-  ctx.conn.SetClusterAware();
+  ctx.conn->SetClusterAware();
   std::map<uint64_t, std::vector<std::pair<uint16_t, uint16_t>>> led;
   uint64_t epoch = 0;
   for (const auto& si : host->Shards()) {
@@ -251,7 +251,7 @@ void ClusterCmd(CommandContext& ctx, Args a) {
 
 void ReadOnlyCmd(CommandContext& ctx, Args) {
   if (HostOrError(ctx) == nullptr) return;
-  ctx.conn.SetClusterAware();
+  ctx.conn->SetClusterAware();
   ctx.out.Ok();
 }
 

@@ -19,7 +19,7 @@ void EchoCmd(CommandContext& ctx, Args a) { ctx.out.Bulk(a[1]); }
 
 void QuitCmd(CommandContext& ctx, Args) {
   ctx.out.Ok();
-  ctx.conn.CloseAfterReply();
+  ctx.conn->CloseAfterReply();
 }
 
 void SelectCmd(CommandContext& ctx, Args a) {
@@ -37,7 +37,7 @@ bool TryAuth(CommandContext& ctx, std::string_view user, std::string_view pass) 
     ctx.Error("WRONGPASS invalid username-password pair or user is disabled.");
     return false;
   }
-  ctx.conn.SetAuthenticated(true);
+  ctx.conn->SetAuthenticated(true);
   return true;
 }
 
@@ -79,7 +79,7 @@ void HelloCmd(CommandContext& ctx, Args a) {
     }
   }
   if (auth && !TryAuth(ctx, user, pass)) return;
-  if (!ctx.conn.authenticated()) {
+  if (!ctx.conn->authenticated()) {
     return ctx.Error(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO "
         "<proto> AUTH <user> <pass> option can be used to authenticate the client and select the "
@@ -89,9 +89,9 @@ void HelloCmd(CommandContext& ctx, Args a) {
     if (name.find_first_of(" \n\r") != std::string_view::npos) {
       return ctx.Error("ERR Client names cannot contain spaces, newlines or special characters.");
     }
-    ctx.conn.SetName(std::string(name));
+    ctx.conn->SetName(std::string(name));
   }
-  ctx.conn.SetProtocol(proto);
+  ctx.conn->SetProtocol(proto);
   auto& w = ctx.out;
   w.MapHeader(8);
   w.Bulk("server");
@@ -101,7 +101,7 @@ void HelloCmd(CommandContext& ctx, Args a) {
   w.Bulk("proto");
   w.Integer(static_cast<int>(proto));
   w.Bulk("id");
-  w.Integer(static_cast<int64_t>(ctx.conn.id()));
+  w.Integer(static_cast<int64_t>(ctx.conn->id()));
   w.Bulk("mode");
   w.Bulk("standalone");
   w.Bulk("role");
@@ -113,9 +113,9 @@ void HelloCmd(CommandContext& ctx, Args a) {
 }
 
 void ResetCmd(CommandContext& ctx, Args) {
-  ctx.conn.SetProtocol(resp::Protocol::kResp2);
-  ctx.conn.SetName("");
-  ctx.conn.SetAuthenticated(!ctx.server.auth_required());
+  ctx.conn->SetProtocol(resp::Protocol::kResp2);
+  ctx.conn->SetName("");
+  ctx.conn->SetAuthenticated(!ctx.server.auth_required());
   ctx.out.Simple("RESET");
 }
 
@@ -208,7 +208,7 @@ void ClientKill(CommandContext& ctx, Args a) {
   }
   int64_t killed = 0;
   for (auto& c : ctx.server.Clients()) {
-    if (skipme && c->id() == ctx.conn.id()) continue;
+    if (skipme && c->id() == ctx.conn->id()) continue;
     ClientInfo info = c->Info();
     if (id && info.id != *id) continue;
     if (addr && info.addr != *addr) continue;
@@ -257,11 +257,11 @@ void ClientCmd(CommandContext& ctx, Args a) {
   };
   if (Is(sub, "ID")) {
     if (a.size() != 2) return wrong();
-    return ctx.out.Integer(static_cast<int64_t>(ctx.conn.id()));
+    return ctx.out.Integer(static_cast<int64_t>(ctx.conn->id()));
   }
   if (Is(sub, "GETNAME")) {
     if (a.size() != 2) return wrong();
-    auto name = ctx.conn.Info().name;
+    auto name = ctx.conn->Info().name;
     if (name.empty()) return ctx.out.Null();
     return ctx.out.Bulk(name);
   }
@@ -270,7 +270,7 @@ void ClientCmd(CommandContext& ctx, Args a) {
     if (!ValidName(a[2])) {
       return ctx.Error("ERR Client names cannot contain spaces, newlines or special characters.");
     }
-    ctx.conn.SetName(std::string(a[2]));
+    ctx.conn->SetName(std::string(a[2]));
     return ctx.out.Ok();
   }
   if (Is(sub, "SETINFO")) {
@@ -280,9 +280,9 @@ void ClientCmd(CommandContext& ctx, Args a) {
                        " cannot contain spaces, newlines or special characters.");
     }
     if (Is(a[2], "LIB-NAME")) {
-      ctx.conn.SetLibInfo(std::string(a[3]), "");
+      ctx.conn->SetLibInfo(std::string(a[3]), "");
     } else if (Is(a[2], "LIB-VER")) {
-      ctx.conn.SetLibInfo("", std::string(a[3]));
+      ctx.conn->SetLibInfo("", std::string(a[3]));
     } else {
       return ctx.Error("ERR Unrecognized option '" + std::string(a[2]) + "'");
     }
@@ -290,7 +290,7 @@ void ClientCmd(CommandContext& ctx, Args a) {
   }
   if (Is(sub, "INFO")) {
     if (a.size() != 2) return wrong();
-    return ctx.out.Verbatim("txt", FormatClient(ctx.conn.Info(), ctx.now_ms));
+    return ctx.out.Verbatim("txt", FormatClient(ctx.conn->Info(), ctx.now_ms));
   }
   if (Is(sub, "LIST")) return ClientList(ctx, a);
   if (Is(sub, "KILL")) {

@@ -23,7 +23,7 @@ void FlushCmd(CommandContext& ctx, Args a) {
   if (a.size() == 2 && !Is(a[1], "ASYNC") && !Is(a[1], "SYNC")) return SyntaxError(ctx);
   storage::Op op;
   op.code = storage::OpCode::kFlushAll;
-  spdlog::info("{} requested by client {}", ToUpper(ctx.spec->name), ctx.conn.id());
+  spdlog::info("{} requested by client {}", ToUpper(ctx.spec->name), ctx.conn->id());
   if (cluster::Host* host = ctx.server.host()) {
     // As on a Redis Cluster node: the slots this node serves (leads).
     std::vector<std::pair<uint32_t, std::string>> ops;
@@ -38,7 +38,7 @@ void FlushCmd(CommandContext& ctx, Args a) {
       op.args.assign(bounds.begin(), bounds.end());
       ops.emplace_back(shard, storage::EncodeOp(op));
     }
-    return ctx.conn.ProposeToShards(std::move(ops));
+    return ctx.conn->ProposeToShards(std::move(ops));
   }
   ctx.Propose(op);
 }
@@ -65,10 +65,10 @@ void ShutdownCmd(CommandContext& ctx, Args a) {
     }
   }
   if (save && nosave) return SyntaxError(ctx);
-  spdlog::warn("SHUTDOWN requested by client {}", ctx.conn.id());
+  spdlog::warn("SHUTDOWN requested by client {}", ctx.conn->id());
   // Every acknowledged write is already in the WAL; Run() syncs it last.
   ctx.server.Shutdown();
-  ctx.conn.CloseAfterReply();
+  ctx.conn->CloseAfterReply();
 }
 
 void ConfigGet(CommandContext& ctx, Args a) {

@@ -1,7 +1,9 @@
 #include "server/commands/util.h"
 
 #include "core/strutil.h"
+#include "storage/coll.h"
 #include "storage/errors.h"
+#include "storage/op.h"
 
 namespace shoal::server {
 
@@ -48,6 +50,36 @@ bool Is(std::string_view arg, std::string_view word) { return EqualsIgnoreCase(a
 void ReplyHelp(CommandContext& ctx, std::span<const std::string_view> lines) {
   ctx.out.ArrayHeader(static_cast<int64_t>(lines.size()));
   for (auto l : lines) ctx.out.Simple(l);
+}
+
+}  // namespace shoal::server
+
+namespace shoal::server {
+
+void StorageCmd(CommandContext& ctx, Args a) {
+  const storage::coll::CmdImpl* impl = storage::coll::FindImpl(ctx.spec->name);
+  if (impl == nullptr) return ctx.Error("ERR command not implemented");
+  if (!(ctx.spec->flags & kWrite)) {
+    storage::coll::Env env{ctx.ks(), ctx.now_ms, ctx.Seed(), ctx.out, /*write=*/false};
+    return impl->fn(env, a);
+  }
+  storage::Op op;
+  op.code = storage::OpCode::kCommand;
+  op.num = static_cast<int64_t>(ctx.Seed());
+  op.args.assign(a.begin(), a.end());
+  // Inside a transaction a blocking command does not block (Redis).
+  const bool may_block = (ctx.spec->flags & kBlocking) && !ctx.in_exec();
+  if (may_block) op.flags = storage::op_flags::kMayBlock;
+  std::string* buf = ctx.out.buffer();
+  const size_t mark = buf->size();
+  ctx.Propose(op);
+  // Single node: the op was applied just now. (In cluster mode the reply
+  // comes with the proposal's outcome: cluster_dispatch.cc.)
+  if (may_block && ctx.conn != nullptr && ctx.conn->capture() == nullptr &&
+      std::string_view(*buf).substr(mark) == storage::kWouldBlockReply) {
+    buf->resize(mark);
+    ctx.conn->Block(nullptr, ctx.spec, std::vector<std::string>(a.begin(), a.end()));
+  }
 }
 
 }  // namespace shoal::server

@@ -136,7 +136,7 @@ TEST(Op, UnknownVersionIsCorruption) {
 
 TEST(Op, UnknownCodeIsCorruption) {
   std::string enc = EncodeOp(MakeOp(OpCode::kSet, 0, 0, 0, {"k", "v"}));
-  for (int code : {0, 18, 255}) {
+  for (int code : {0, 20, 255}) {
     enc[1] = static_cast<char>(code);
     ExpectCorruption(enc, "op: unknown code");
   }

@@ -1,0 +1,286 @@
+// MULTI / EXEC / DISCARD / WATCH / UNWATCH, and the internal commands a
+// node forwards to a shard's leader (SHOAL.TRY, SHOAL.EXEC).
+//
+// A transaction is one replicated operation (OpCode::kExec): the queued
+// commands travel in it with the digests of the watched keys, and every
+// replica runs them, all or none, under the locks of all their keys
+// (docs/adr/007-collections-and-transactions.md). WATCH records a digest of
+// each key's state (Keyspace::Digest); the EXEC op aborts where it is
+// applied if any digest changed, so every replica decides the same.
+#include <spdlog/spdlog.h>
+
+#include "core/keyslot.h"
+#include "core/strutil.h"
+#include "server/commands/util.h"
+#include "server/connection.h"
+#include "server/server.h"
+#include "storage/coll.h"
+#include "storage/op.h"
+
+namespace shoal::server {
+namespace {
+
+// Keyless commands a transaction may hold (they need no connection and
+// change nothing outside the keyspace).
+bool KeylessAllowedInMulti(std::string_view name) {
+  return name == "ping" || name == "echo" || name == "time" || name == "dbsize" ||
+         name == "lastsave";
+}
+
+class TxRunner final : public storage::ExecRunner {
+ public:
+  explicit TxRunner(Server& server) : server_(server) {}
+
+  void RunExec(const storage::Op& op, resp::Writer& reply) override {
+    const size_t watched = op.flags;
+    if (op.args.size() < 2 * watched) return reply.Error("ERR malformed transaction");
+    std::vector<std::vector<std::string_view>> cmds;
+    for (size_t i = 2 * watched; i < op.args.size(); ++i) {
+      auto argv = storage::DecodeArgv(op.args[i]);
+      if (!argv || argv->empty()) return reply.Error("ERR malformed transaction");
+      cmds.push_back(std::move(*argv));
+    }
+    const auto& table = CommandTable::Get();
+    std::vector<storage::KeyRef> refs;
+    for (size_t i = 0; i < watched; ++i) refs.push_back(storage::Keyspace::Ref(op.args[2 * i]));
+    for (const auto& argv : cmds) {
+      if (const CommandSpec* spec = table.Find(argv[0])) {
+        for (size_t k : KeyIndexes(*spec, argv)) refs.push_back(storage::Keyspace::Ref(argv[k]));
+      }
+    }
+    storage::Keyspace& ks = server_.keyspace();
+    // All keys at once: no other command sees the transaction half done.
+    auto lock = ks.LockKeys(refs);
+    // And no group flush makes half of it durable (single node).
+    auto hold = ks.HoldFlush();
+    for (size_t i = 0; i < watched; ++i) {
+      uint64_t want = storage::coll::BytesU64(op.args[2 * i + 1]);
+      if (ks.Digest(refs[i], op.now_ms) != want) return reply.NullArray();
+    }
+    reply.ArrayHeader(static_cast<int64_t>(cmds.size()));
+    for (size_t i = 0; i < cmds.size(); ++i) {
+      Args argv(cmds[i]);
+      const CommandSpec* top = table.Find(argv[0]);
+      const CommandSpec* spec = top;
+      if (top != nullptr && !top->subcommands.empty() && argv.size() >= 2) {
+        spec = CommandTable::FindSub(*top, argv[1]);
+      }
+      if (top == nullptr || spec == nullptr || !ArityOk(*spec, argv.size())) {
+        reply.Error("ERR command cannot run in a transaction");
+        continue;
+      }
+      CommandContext ctx(server_, nullptr, reply, op.now_ms, spec);
+      ctx.SetInExec(static_cast<uint64_t>(op.num) + (static_cast<uint64_t>(i) << 32));
+      top->handler(ctx, argv);
+    }
+  }
+
+ private:
+  Server& server_;
+};
+
+void MultiCmd(CommandContext& ctx, Args) {
+  if (ctx.conn->in_multi()) return ctx.Error("ERR MULTI calls can not be nested");
+  ctx.conn->StartMulti();
+  ctx.out.Ok();
+}
+
+void ExecCmd(CommandContext& ctx, Args) { ctx.conn->Exec(ctx); }
+
+void DiscardCmd(CommandContext& ctx, Args) {
+  if (!ctx.conn->in_multi()) return ctx.Error("ERR DISCARD without MULTI");
+  ctx.conn->Discard();
+  ctx.out.Ok();
+}
+
+void WatchCmd(CommandContext& ctx, Args a) {
+  if (ctx.conn->in_multi()) return ctx.Error("ERR WATCH inside MULTI is not allowed");
+  ctx.conn->Watch(ctx, a.subspan(1));
+}
+
+void UnwatchCmd(CommandContext& ctx, Args) {
+  ctx.conn->Unwatch();
+  ctx.out.Ok();
+}
+
+// SHOAL.TRY <blocking command...>: one attempt of a blocking command for a
+// node whose client waits (server/blocking.h); answers "would block"
+// instead of blocking.
+std::vector<size_t> TryKeys(Args a) {
+  std::vector<size_t> out;
+  if (a.size() < 2) return out;
+  const CommandSpec* spec = CommandTable::Get().Find(a[1]);
+  if (spec == nullptr || !(spec->flags & kBlocking)) return out;
+  for (size_t i : KeyIndexes(*spec, a.subspan(1))) out.push_back(i + 1);
+  return out;
+}
+
+void TryCmd(CommandContext& ctx, Args a) {
+  const CommandSpec* spec = CommandTable::Get().Find(a[1]);
+  const storage::coll::CmdImpl* impl = storage::coll::FindImpl(a[1]);
+  if (spec == nullptr || impl == nullptr || !(spec->flags & kBlocking) ||
+      !ArityOk(*spec, a.size() - 1)) {
+    return ctx.Error("ERR SHOAL.TRY needs a blocking command");
+  }
+  storage::Op op;
+  op.code = storage::OpCode::kCommand;
+  op.flags = storage::op_flags::kMayBlock;
+  op.num = static_cast<int64_t>(ctx.Seed());
+  op.args.assign(a.begin() + 1, a.end());
+  ctx.Propose(op);
+}
+
+// SHOAL.EXEC <key> <op>: a transaction built by another node, proposed
+// here (this node leads the shard of <key>).
+void ShoalExecCmd(CommandContext& ctx, Args a) {
+  auto op = storage::DecodeOp(a[2]);
+  if (!op.ok() || op->code != storage::OpCode::kExec) {
+    return ctx.Error("ERR SHOAL.EXEC needs a transaction op");
+  }
+  ctx.Propose(*op);
+}
+
+constexpr uint32_t kTx = kNoScript | kLoading | kStale | kFast | kAllowBusy | kTxControl;
+
+constexpr CommandSpec kCommands[] = {
+    {"multi", 1, kTx, 0, 0, 0, MultiCmd, "transactions", "1.2.0",
+     "Starts a transaction."},
+    {"exec", 1, kNoScript | kLoading | kStale | kTxControl, 0, 0, 0, ExecCmd, "transactions",
+     "1.2.0", "Executes all commands in a transaction.", "Depends on commands in the transaction"},
+    {"discard", 1, kTx, 0, 0, 0, DiscardCmd, "transactions", "2.0.0",
+     "Discards a transaction.", "O(N), when N is the number of queued commands"},
+    {"watch", -2, kTx, 1, -1, 1, WatchCmd, "transactions", "2.2.0",
+     "Monitors changes to keys to determine the execution of a transaction.", "O(1) for every key."},
+    {"unwatch", 1, kTx, 0, 0, 0, UnwatchCmd, "transactions", "2.2.0",
+     "Forgets about watched keys of a transaction.", "O(1)"},
+    {"shoal.try", -3, kWrite, 2, 2, 1, TryCmd, "shoal", "0.1.0",
+     "Internal: one attempt of a blocking command, forwarded by the node its client waits on.",
+     "Depends on the command", {}, {}, TryKeys},
+    {"shoal.exec", 3, kWrite, 1, 1, 1, ShoalExecCmd, "shoal", "0.1.0",
+     "Internal: a transaction forwarded to the leader of its keys' shard.",
+     "Depends on commands in the transaction"},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> TransactionCommands() { return kCommands; }
+
+std::unique_ptr<storage::ExecRunner> MakeExecRunner(Server& server) {
+  return std::make_unique<TxRunner>(server);
+}
+
+void Connection::QueueCommand(const CommandSpec* top, const CommandSpec* spec, Args args) {
+  auto refuse = [&](std::string_view msg) {
+    server_.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
+    writer_.Error(msg);
+    multi_failed_ = true;
+  };
+  const bool keyed = !KeyIndexes(*spec, args).empty();
+  if (!keyed && !KeylessAllowedInMulti(top->name)) {
+    return refuse("ERR '" + ToUpper(top->name) +
+                  "' cannot be queued in a transaction (shoal runs a transaction as one "
+                  "replicated operation: keyed commands and PING, ECHO, TIME, DBSIZE only)");
+  }
+  if (top->name == "shoal.try" || top->name == "shoal.exec") {
+    return refuse("ERR internal commands cannot be queued in a transaction");
+  }
+  queued_.emplace_back(args.begin(), args.end());
+  writer_.Simple("QUEUED");
+}
+
+void Connection::Discard() {
+  in_multi_ = false;
+  multi_failed_ = false;
+  queued_.clear();
+  watched_.clear();
+}
+
+void Connection::Watch(CommandContext& ctx, Args keys) {
+  storage::Keyspace& ks = server_.keyspace();
+  cluster::Host* host = server_.host();
+  for (auto key : keys) {
+    if (host != nullptr) {
+      // The digest comes from this node's replica of the shard: a stale one
+      // can only make EXEC abort, never let a changed key through.
+      uint32_t shard = host->ShardOf(KeySlot(key));
+      if (!host->HoldsShard(shard)) {
+        return ctx.Error(
+            "ERR WATCH needs a replica of the key's shard on this node; connect to one of its "
+            "replicas (CLUSTER SHARDS)");
+      }
+    }
+    storage::KeyRef ref = storage::Keyspace::Ref(key);
+    auto lock = ks.LockKey(ref);
+    watched_.emplace_back(std::string(key), ks.Digest(ref, now_ms_));
+  }
+  ctx.out.Ok();
+}
+
+void Connection::Exec(CommandContext& ctx) {
+  if (!in_multi_) return ctx.Error("ERR EXEC without MULTI");
+  auto queued = std::move(queued_);
+  auto watched = std::move(watched_);
+  const bool failed = multi_failed_;
+  Discard();
+  if (failed) return ctx.Error("EXECABORT Transaction discarded because of previous errors.");
+  storage::Op op;
+  op.code = storage::OpCode::kExec;
+  op.flags = static_cast<uint32_t>(watched.size());
+  op.num = static_cast<int64_t>(RandomSeed());
+  op.now_ms = now_ms_;
+  std::vector<std::string> owned;
+  owned.reserve(watched.size() + queued.size());
+  for (const auto& [key, digest] : watched) owned.push_back(storage::coll::U64Bytes(digest));
+  for (const auto& argv : queued) {
+    std::vector<std::string_view> views(argv.begin(), argv.end());
+    owned.push_back(storage::EncodeArgv(views));
+  }
+  for (size_t i = 0; i < watched.size(); ++i) {
+    op.args.push_back(watched[i].first);
+    op.args.push_back(owned[i]);
+  }
+  for (size_t i = watched.size(); i < owned.size(); ++i) op.args.push_back(owned[i]);
+
+  cluster::Host* host = server_.host();
+  if (host == nullptr) {
+    MarkWrote();
+    server_.replicator().Propose(op, &ctx.out);
+    return;
+  }
+  // Cluster mode: every key in one shard, proposed there.
+  std::string route_key;
+  uint32_t shard = UINT32_MAX;
+  uint16_t slot = 0;
+  auto add = [&](std::string_view key) {
+    uint16_t s = KeySlot(key);
+    uint32_t sh = host->ShardOf(s);
+    if (shard == UINT32_MAX) {
+      shard = sh;
+      slot = s;
+      route_key = std::string(key);
+      return true;
+    }
+    return sh == shard;
+  };
+  bool one_shard = true;
+  for (const auto& [key, digest] : watched) one_shard = add(key) && one_shard;
+  const auto& table = CommandTable::Get();
+  for (const auto& argv : queued) {
+    std::vector<std::string_view> views(argv.begin(), argv.end());
+    if (const CommandSpec* spec = table.Find(views[0])) {
+      for (size_t k : KeyIndexes(*spec, views)) one_shard = add(views[k]) && one_shard;
+    }
+  }
+  if (!one_shard) {
+    return ctx.Error("CROSSSLOT Keys in request don't hash to the same slot");
+  }
+  if (shard == UINT32_MAX) {
+    // Keyless commands only: nothing to replicate.
+    return server_.exec_runner().RunExec(op, ctx.out);
+  }
+  std::string encoded = storage::EncodeOp(op);
+  std::vector<std::string> fwd = {"SHOAL.EXEC", route_key, encoded};
+  SubmitToShard(shard, slot, std::move(encoded), std::move(fwd));
+}
+
+}  // namespace shoal::server

@@ -1,0 +1,618 @@
+// Hash commands over the sub-key encoding (storage/coll.h): a field is the
+// sub-record SubKey(h, kTagMember, field) holding the value.
+//
+// Also home of what hashes and sets share (declared again in cmd_set.cc):
+// the HSCAN/SSCAN cursor and random sampling for HRANDFIELD, SRANDMEMBER
+// and SPOP.
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <limits>
+#include <mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/strutil.h"
+#include "storage/coll.h"
+
+namespace shoal::storage::coll {
+
+// ---- shared with cmd_set.cc ----
+
+struct SampledMember {
+  std::string member;
+  std::string value;  // filled when asked for
+};
+bool SampleHashOrSet(Env& env, const Handle& h, uint64_t n, bool distinct, bool with_values,
+                     Rng& rng, std::vector<SampledMember>* out);
+bool AllMembers(Env& env, const Handle& h, bool with_values, std::vector<SampledMember>* out);
+void ScanHashOrSet(Env& env, Argv argv, ValueType type);
+bool RandomCountArg(Env& env, std::string_view arg, int64_t* count);
+
+namespace {
+
+// HSCAN/SSCAN cursors. A cursor is (rank << kCursorIdBits) | id, where rank
+// counts the members before the next one to return (>= 1) and id names an
+// entry of a small process-wide table holding that next member. A hit
+// resumes with one seek; a miss (entry evicted, server restarted, cursor
+// from another node) skips `rank` members from the first one: slower, but
+// the scan still returns every member present throughout (unless members
+// before the position were deleted meanwhile, which shifts ranks).
+constexpr int kCursorIdBits = 20;
+constexpr uint64_t kCursorIdMask = (uint64_t{1} << kCursorIdBits) - 1;
+constexpr uint64_t kCursorMaxRank = (uint64_t{1} << (63 - kCursorIdBits)) - 1;
+constexpr size_t kCursorSlots = 4096;     // table entries kept, oldest dropped first
+constexpr size_t kCursorMaxBytes = 1024;  // key + member above this are not kept
+// Like Redis's listpack encodings: a small collection is returned whole by
+// the first SCAN call, whatever COUNT says.
+constexpr uint64_t kScanWholeUpTo = 128;
+constexpr int64_t kScanDefaultCount = 10;
+
+class CursorTable {
+ public:
+  uint64_t Issue(uint64_t rank, std::string_view key, std::string_view member) {
+    std::lock_guard lock(mu_);
+    uint64_t cursor =
+        (std::min(rank, kCursorMaxRank) << kCursorIdBits) | (++next_id_ & kCursorIdMask);
+    if (key.size() + member.size() > kCursorMaxBytes) return cursor;
+    auto it = entries_.find(cursor);
+    if (it != entries_.end()) {
+      it->second = Entry{std::string(key), std::string(member)};
+      return cursor;
+    }
+    if (entries_.size() >= kCursorSlots) {
+      entries_.erase(order_.front());
+      order_.pop_front();
+    }
+    entries_.emplace(cursor, Entry{std::string(key), std::string(member)});
+    order_.push_back(cursor);
+    return cursor;
+  }
+
+  std::optional<std::string> Find(uint64_t cursor, std::string_view key) {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(cursor);
+    if (it == entries_.end() || it->second.key != key) return std::nullopt;
+    return it->second.member;
+  }
+
+ private:
+  struct Entry {
+    std::string key;
+    std::string member;
+  };
+  std::mutex mu_;
+  uint64_t next_id_ = 0;                         // guarded by mu_
+  std::unordered_map<uint64_t, Entry> entries_;  // guarded by mu_
+  std::deque<uint64_t> order_;                   // guarded by mu_, oldest first
+};
+
+CursorTable& Cursors() {
+  static auto* table = new CursorTable();
+  return *table;
+}
+
+// An unsigned 64-bit decimal, as Redis accepts cursors.
+std::optional<uint64_t> ParseCursor(std::string_view s) {
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) return std::nullopt;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+// Random picks by seeking: a random target after the members' common
+// prefix, then the first member at or after it (wrapping). Target bytes are
+// drawn from the bytes that the first and last members use (digits for
+// numeric ids, hex digits for hashes...), the first one between the first
+// and last member's, so densely used key shapes come out close to uniform.
+// Members after a gap in the key space are likelier; each pick is
+// O(log N), and deterministic given the data and the seed.
+class Seeker {
+ public:
+  Seeker(Env& env, const Handle& h)
+      : prefix_(SubPrefix(h, kTagMember)), cur_(env, prefix_, PrefixEnd(prefix_), false) {}
+
+  // Learns the key shape from both ends; *empty when there are no members.
+  // False after replying when the iterator failed.
+  bool Init(Env& env, bool* empty) {
+    *empty = true;
+    std::vector<std::string> head, tail;
+    for (; cur_.Valid() && head.size() < kShapeSample; cur_.Next()) head.emplace_back(member());
+    if (!cur_.Ok(env)) return false;
+    Cursor last(env, prefix_, PrefixEnd(prefix_), true);
+    for (; last.Valid() && tail.size() < kShapeSample; last.Next()) {
+      tail.emplace_back(last.suffix(prefix_.size()));
+    }
+    if (!last.Ok(env)) return false;
+    if (head.empty() || tail.empty()) return true;
+    *empty = false;
+    const std::string& lo = head.front();
+    const std::string& hi = tail.front();
+    size_t common = 0;
+    while (common < lo.size() && common < hi.size() && lo[common] == hi[common]) ++common;
+    base_ = prefix_;
+    base_.append(lo, 0, common);
+    bool used[256] = {};
+    for (const auto* list : {&head, &tail}) {
+      for (const auto& m : *list) {
+        for (size_t p = common; p < m.size() && p < common + kTargetBytes; ++p) {
+          used[static_cast<uint8_t>(m[p])] = true;
+        }
+      }
+    }
+    int first_lo = common < lo.size() ? static_cast<uint8_t>(lo[common]) : 0;
+    int first_hi = common < hi.size() ? static_cast<uint8_t>(hi[common]) : 255;
+    for (int b = 0; b < 256; ++b) {
+      if (!used[b]) continue;
+      alphabet_.push_back(static_cast<char>(b));
+      if (b >= first_lo && b <= first_hi) first_.push_back(static_cast<char>(b));
+    }
+    return true;
+  }
+
+  // Positions on a random member; `skip` says which ones are taken.
+  template <typename Taken>
+  void Pick(Rng& rng, const Taken& skip) {
+    std::string target = base_;
+    if (!first_.empty()) {
+      target.push_back(first_[rng.Below(first_.size())]);
+      for (size_t i = 1; i < kTargetBytes; ++i) {
+        target.push_back(alphabet_[rng.Below(alphabet_.size())]);
+      }
+    }
+    cur_.Seek(target);
+    if (!cur_.Valid()) cur_.Seek(prefix_);
+    // Distinct picks: the next member not taken yet (the caller asks for
+    // fewer than there are).
+    while (cur_.Valid() && skip(member())) {
+      cur_.Next();
+      if (!cur_.Valid()) cur_.Seek(prefix_);
+    }
+  }
+
+  bool Valid() const { return cur_.Valid(); }
+  std::string_view member() const { return cur_.suffix(prefix_.size()); }
+  std::string_view value() const { return cur_.value(); }
+  bool Ok(Env& env) { return cur_.Ok(env); }
+
+ private:
+  static constexpr size_t kShapeSample = 32;  // members read at each end
+  static constexpr size_t kTargetBytes = 8;   // random bytes after the common prefix
+
+  std::string prefix_;
+  Cursor cur_;
+  std::string base_;      // prefix_ + the members' common prefix
+  std::string alphabet_;  // bytes the sampled members use after it
+  std::string first_;     // those between the first and last member's
+};
+
+// Below this many members a random pick loads them all (exactly uniform).
+constexpr uint64_t kSampleLoadAllUpTo = 512;
+
+}  // namespace
+
+bool AllMembers(Env& env, const Handle& h, bool with_values, std::vector<SampledMember>* out) {
+  std::string prefix = SubPrefix(h, kTagMember);
+  Cursor c(env, prefix, PrefixEnd(prefix), false);
+  out->reserve(out->size() + h.meta.count);
+  for (; c.Valid(); c.Next()) {
+    out->push_back(SampledMember{std::string(c.suffix(prefix.size())),
+                                 with_values ? std::string(c.value()) : std::string()});
+  }
+  return c.Ok(env);
+}
+
+bool SampleHashOrSet(Env& env, const Handle& h, uint64_t n, bool distinct, bool with_values,
+                     Rng& rng, std::vector<SampledMember>* out) {
+  uint64_t size = h.meta.count;
+  if (size == 0 || n == 0) return true;
+  // Small collections, and distinct picks of a large share (the Redis
+  // strategy: random seeks would mostly hit taken members), load everything.
+  if (size <= kSampleLoadAllUpTo || (distinct && n * 3 > size)) {
+    std::vector<SampledMember> all;
+    if (!AllMembers(env, h, with_values, &all)) return false;
+    if (all.empty()) return true;
+    if (distinct) {
+      n = std::min<uint64_t>(n, all.size());
+      for (uint64_t i = 0; i < n; ++i) {
+        std::swap(all[i], all[i + rng.Below(all.size() - i)]);
+        out->push_back(std::move(all[i]));
+      }
+    } else {
+      for (uint64_t i = 0; i < n; ++i) out->push_back(all[rng.Below(all.size())]);
+    }
+    return true;
+  }
+  Seeker s(env, h);
+  bool empty = false;
+  if (!s.Init(env, &empty)) return false;
+  if (empty) return true;
+  std::unordered_set<std::string> taken;
+  auto is_taken = [&](std::string_view m) { return distinct && taken.count(std::string(m)) > 0; };
+  for (uint64_t i = 0; i < n; ++i) {
+    s.Pick(rng, is_taken);
+    if (!s.Valid()) break;
+    out->push_back(SampledMember{std::string(s.member()),
+                                 with_values ? std::string(s.value()) : std::string()});
+    if (distinct) taken.insert(out->back().member);
+  }
+  return s.Ok(env);
+}
+
+void ScanHashOrSet(Env& env, Argv argv, ValueType type) {
+  auto cursor = ParseCursor(argv[2]);
+  if (!cursor) return env.out.Error("ERR invalid cursor");
+  KeyRef k = Keyspace::Ref(argv[1]);
+  auto lock = env.ks.LockKey(k);
+  Handle h;
+  if (!Open(env, argv[1], type, &h)) return;
+  if (!h.live) {
+    env.out.ArrayHeader(2);
+    env.out.Bulk("0");
+    env.out.ArrayHeader(0);
+    return;
+  }
+  int64_t count = kScanDefaultCount;
+  std::optional<std::string_view> pattern;
+  for (size_t i = 3; i < argv.size(); i += 2) {
+    if (i + 1 >= argv.size()) return env.out.Error(errors::kSyntax);
+    if (Is(argv[i], "COUNT")) {
+      auto n = Int(env, argv[i + 1]);
+      if (!n) return;
+      if (*n < 1) return env.out.Error(errors::kSyntax);
+      count = *n;
+    } else if (Is(argv[i], "MATCH")) {
+      pattern = argv[i + 1];
+      if (*pattern == "*") pattern.reset();
+    } else {
+      return env.out.Error(errors::kSyntax);
+    }
+  }
+  std::string prefix = SubPrefix(h, kTagMember);
+  Cursor c(env, prefix, PrefixEnd(prefix), false);
+  uint64_t rank = *cursor >> kCursorIdBits;
+  uint64_t limit = static_cast<uint64_t>(count);
+  if (*cursor == 0) {
+    if (h.meta.count <= kScanWholeUpTo) limit = std::numeric_limits<uint64_t>::max();
+  } else if (auto member = Cursors().Find(*cursor, argv[1])) {
+    c.Seek(prefix + *member);
+  } else {
+    for (uint64_t i = 0; i < rank && c.Valid(); ++i) c.Next();
+  }
+  const bool with_values = type == ValueType::kHash;
+  std::vector<std::string> items;
+  uint64_t visited = 0;
+  for (; c.Valid() && visited < limit; c.Next(), ++visited) {
+    std::string_view member = c.suffix(prefix.size());
+    if (pattern && !GlobMatch(*pattern, member)) continue;
+    items.emplace_back(member);
+    if (with_values) items.emplace_back(c.value());
+  }
+  if (!c.Ok(env)) return;
+  uint64_t next = c.Valid() ? Cursors().Issue(rank + visited, argv[1], c.suffix(prefix.size())) : 0;
+  env.out.ArrayHeader(2);
+  env.out.Bulk(std::to_string(next));
+  env.out.BulkArray(items);
+}
+
+// The count of HRANDFIELD/SRANDMEMBER: -LONG_MAX..LONG_MAX as Redis takes
+// it, and no more repeated picks than one reply can sensibly carry.
+bool RandomCountArg(Env& env, std::string_view arg, int64_t* count) {
+  auto n = Int(env, arg);
+  if (!n) return false;
+  if (*n == std::numeric_limits<int64_t>::min()) {
+    env.out.Error(
+        "ERR value is out of range, value must between -9223372036854775807 and "
+        "9223372036854775807");
+    return false;
+  }
+  *count = *n;
+  return true;
+}
+
+namespace {
+
+// Negative counts may repeat members: a reply this long is refused rather
+// than built in memory.
+constexpr uint64_t kMaxRandomPicks = uint64_t{1} << 24;
+
+void WrongArity(Env& env, std::string_view name) {
+  env.out.Error("ERR wrong number of arguments for '" + ToLower(name) + "' command");
+}
+
+struct Locked {
+  explicit Locked(Env& env, std::string_view key)
+      : ref(Keyspace::Ref(key)), lock(env.ks.LockKey(ref)) {}
+  KeyRef ref;
+  Keyspace::Lock lock;
+};
+
+// Opens argv[1] as a hash; false after replying.
+bool OpenHash(Env& env, std::string_view key, Handle* h) {
+  return Open(env, key, ValueType::kHash, h);
+}
+
+void Hset(Env& env, Argv argv) {
+  if (argv.size() % 2 == 1) return WrongArity(env, argv[0]);
+  const bool hmset = Is(argv[0], "hmset");
+  Locked l(env, argv[1]);
+  Handle h;
+  if (!OpenHash(env, argv[1], &h)) return;
+  const bool existed = h.live;
+  if (!existed) Create(env, &h, ValueType::kHash);
+  // A field given twice counts once and keeps its last value.
+  std::vector<std::pair<std::string_view, std::string_view>> pairs;
+  std::unordered_map<std::string_view, size_t> index;
+  for (size_t i = 2; i + 1 < argv.size(); i += 2) {
+    auto [it, fresh] = index.emplace(argv[i], pairs.size());
+    if (fresh) {
+      pairs.emplace_back(argv[i], argv[i + 1]);
+    } else {
+      pairs[it->second].second = argv[i + 1];
+    }
+  }
+  WriteTxn txn(&env.ks);
+  int64_t added = 0;
+  for (const auto& [field, value] : pairs) {
+    std::string sk = SubKey(h, kTagMember, field);
+    if (existed) {
+      std::optional<std::string> old;
+      if (!GetSub(env, sk, &old)) return;
+      if (!old) ++added;
+    } else {
+      ++added;
+    }
+    txn.PutSub(std::move(sk), std::string(value));
+  }
+  h.meta.count += static_cast<uint64_t>(added);
+  SaveMeta(env, txn, &h);
+  if (!env.Commit(txn)) return;
+  if (hmset) return env.out.Ok();
+  env.out.Integer(added);
+}
+
+void Hsetnx(Env& env, Argv argv) {
+  Locked l(env, argv[1]);
+  Handle h;
+  if (!OpenHash(env, argv[1], &h)) return;
+  if (h.live) {
+    std::optional<std::string> old;
+    if (!GetSub(env, SubKey(h, kTagMember, argv[2]), &old)) return;
+    if (old) return env.out.Integer(0);
+  } else {
+    Create(env, &h, ValueType::kHash);
+  }
+  WriteTxn txn(&env.ks);
+  txn.PutSub(SubKey(h, kTagMember, argv[2]), std::string(argv[3]));
+  ++h.meta.count;
+  SaveMeta(env, txn, &h);
+  if (!env.Commit(txn)) return;
+  env.out.Integer(1);
+}
+
+void Hget(Env& env, Argv argv) {
+  Locked l(env, argv[1]);
+  Handle h;
+  if (!OpenHash(env, argv[1], &h)) return;
+  if (!h.live) return env.out.Null();
+  std::optional<std::string> v;
+  if (!GetSub(env, SubKey(h, kTagMember, argv[2]), &v)) return;
+  if (!v) return env.out.Null();
+  env.out.Bulk(*v);
+}
+
+void Hmget(Env& env, Argv argv) {
+  Locked l(env, argv[1]);
+  Handle h;
+  if (!OpenHash(env, argv[1], &h)) return;
+  std::vector<std::optional<std::string>> values(argv.size() - 2);
+  if (h.live) {
+    for (size_t i = 2; i < argv.size(); ++i) {
+      if (!GetSub(env, SubKey(h, kTagMember, argv[i]), &values[i - 2])) return;
+    }
+  }
+  env.out.ArrayHeader(static_cast<int64_t>(values.size()));
+  for (const auto& v : values) {
+    if (v) {
+      env.out.Bulk(*v);
+    } else {
+      env.out.Null();
+    }
+  }
+}
+
+// HGETALL (map), HKEYS, HVALS.
+void ReplyAll(Env& env, Argv argv, bool keys, bool values) {
+  Locked l(env, argv[1]);
+  Handle h;
+  if (!OpenHash(env, argv[1], &h)) return;
+  std::vector<SampledMember> all;
+  if (h.live && !AllMembers(env, h, values, &all)) return;
+  auto n = static_cast<int64_t>(all.size());
+  if (keys && values) {
+    env.out.MapHeader(n);
+  } else {
+    env.out.ArrayHeader(n);
+  }
+  for (const auto& m : all) {
+    if (keys) env.out.Bulk(m.member);
+    if (values) env.out.Bulk(m.value);
+  }
+}
+
+void Hgetall(Env& env, Argv argv) { ReplyAll(env, argv, true, true); }
+void Hkeys(Env& env, Argv argv) { ReplyAll(env, argv, true, false); }
+void Hvals(Env& env, Argv argv) { ReplyAll(env, argv, false, true); }
+
+void Hdel(Env& env, Argv argv) {
+  Locked l(env, argv[1]);
+  Handle h;
+  if (!OpenHash(env, argv[1], &h)) return;
+  if (!h.live) return env.out.Integer(0);
+  WriteTxn txn(&env.ks);
+  std::unordered_set<std::string_view> seen;
+  int64_t removed = 0;
+  for (size_t i = 2; i < argv.size(); ++i) {
+    if (!seen.insert(argv[i]).second) continue;
+    std::string sk = SubKey(h, kTagMember, argv[i]);
+    std::optional<std::string> old;
+    if (!GetSub(env, sk, &old)) return;
+    if (!old) continue;
+    txn.DeleteSub(std::move(sk));
+    ++removed;
+  }
+  if (removed > 0) {
+    h.meta.count -= std::min<uint64_t>(h.meta.count, static_cast<uint64_t>(removed));
+    SaveMeta(env, txn, &h);
+    if (!env.Commit(txn)) return;
+  }
+  env.out.Integer(removed);
+}
+
+void Hlen(Env& env, Argv argv) {
+  Locked l(env, argv[1]);
+  Handle h;
+  if (!OpenHash(env, argv[1], &h)) return;
+  env.out.Integer(h.live ? static_cast<int64_t>(h.meta.count) : 0);
+}
+
+// HEXISTS and HSTRLEN.
+void FieldInfo(Env& env, Argv argv, bool length) {
+  Locked l(env, argv[1]);
+  Handle h;
+  if (!OpenHash(env, argv[1], &h)) return;
+  if (!h.live) return env.out.Integer(0);
+  std::optional<std::string> v;
+  if (!GetSub(env, SubKey(h, kTagMember, argv[2]), &v)) return;
+  if (!v) return env.out.Integer(0);
+  env.out.Integer(length ? static_cast<int64_t>(v->size()) : 1);
+}
+
+void Hexists(Env& env, Argv argv) { FieldInfo(env, argv, false); }
+void Hstrlen(Env& env, Argv argv) { FieldInfo(env, argv, true); }
+
+// Stores `value` in field argv[2] of the hash `h` (created if absent).
+bool PutField(Env& env, Handle* h, std::string_view field, bool existed_field, std::string value) {
+  if (!h->live) Create(env, h, ValueType::kHash);
+  WriteTxn txn(&env.ks);
+  txn.PutSub(SubKey(*h, kTagMember, field), std::move(value));
+  if (!existed_field) ++h->meta.count;
+  SaveMeta(env, txn, h);
+  return env.Commit(txn);
+}
+
+void Hincrby(Env& env, Argv argv) {
+  auto incr = Int(env, argv[3]);
+  if (!incr) return;
+  Locked l(env, argv[1]);
+  Handle h;
+  if (!OpenHash(env, argv[1], &h)) return;
+  std::optional<std::string> old;
+  if (h.live && !GetSub(env, SubKey(h, kTagMember, argv[2]), &old)) return;
+  int64_t value = 0;
+  if (old) {
+    auto v = ParseInt64(*old);
+    if (!v) return env.out.Error("ERR hash value is not an integer");
+    value = *v;
+  }
+  int64_t result = 0;
+  if (__builtin_add_overflow(value, *incr, &result)) return env.out.Error(errors::kOverflow);
+  if (!PutField(env, &h, argv[2], old.has_value(), std::to_string(result))) return;
+  env.out.Integer(result);
+}
+
+void Hincrbyfloat(Env& env, Argv argv) {
+  auto incr = ParseLongDouble(argv[3]);
+  if (!incr) return env.out.Error(errors::kNotFloat);
+  if (std::isnan(*incr) || std::isinf(*incr)) return env.out.Error("ERR value is NaN or Infinity");
+  Locked l(env, argv[1]);
+  Handle h;
+  if (!OpenHash(env, argv[1], &h)) return;
+  std::optional<std::string> old;
+  if (h.live && !GetSub(env, SubKey(h, kTagMember, argv[2]), &old)) return;
+  long double value = 0;
+  if (old) {
+    auto v = ParseLongDouble(*old);
+    if (!v) return env.out.Error("ERR hash value is not a float");
+    value = *v;
+  }
+  value += *incr;
+  if (std::isnan(value) || std::isinf(value)) return env.out.Error(errors::kNanOrInf);
+  std::string formatted = FormatLongDoubleHuman(value);
+  if (!PutField(env, &h, argv[2], old.has_value(), formatted)) return;
+  env.out.Bulk(formatted);
+}
+
+void Hscan(Env& env, Argv argv) { ScanHashOrSet(env, argv, ValueType::kHash); }
+
+void Hrandfield(Env& env, Argv argv) {
+  if (argv.size() == 2) {
+    Locked l(env, argv[1]);
+    Handle h;
+    if (!OpenHash(env, argv[1], &h)) return;
+    if (!h.live) return env.out.Null();
+    Rng rng(env.seed);
+    std::vector<SampledMember> picked;
+    if (!SampleHashOrSet(env, h, 1, false, false, rng, &picked)) return;
+    if (picked.empty()) return env.out.Null();
+    return env.out.Bulk(picked[0].member);
+  }
+  int64_t l_count = 0;
+  if (!RandomCountArg(env, argv[2], &l_count)) return;
+  if (argv.size() > 4 || (argv.size() == 4 && !Is(argv[3], "WITHVALUES"))) {
+    return env.out.Error(errors::kSyntax);
+  }
+  const bool with_values = argv.size() == 4;
+  constexpr int64_t kHalf = std::numeric_limits<int64_t>::max() / 2;
+  if (with_values && (l_count < -kHalf || l_count > kHalf)) {
+    return env.out.Error("ERR value is out of range");
+  }
+  Locked l(env, argv[1]);
+  Handle h;
+  if (!OpenHash(env, argv[1], &h)) return;
+  if (!h.live || l_count == 0) return env.out.ArrayHeader(0);
+  const bool distinct = l_count > 0;
+  const uint64_t count =
+      distinct ? static_cast<uint64_t>(l_count) : 0 - static_cast<uint64_t>(l_count);
+  std::vector<SampledMember> picked;
+  Rng rng(env.seed);
+  if (!distinct || count == 1) {
+    if (count > kMaxRandomPicks) return env.out.Error("ERR value is out of range");
+    if (!SampleHashOrSet(env, h, count, false, with_values, rng, &picked)) return;
+  } else if (count >= h.meta.count) {
+    if (!AllMembers(env, h, with_values, &picked)) return;
+  } else {
+    if (!SampleHashOrSet(env, h, count, true, with_values, rng, &picked)) return;
+  }
+  // RESP3 nests [field, value] pairs; RESP2 flattens them.
+  const bool pairs = with_values && env.out.resp3();
+  auto n = static_cast<int64_t>(picked.size());
+  env.out.ArrayHeader(with_values && !pairs ? 2 * n : n);
+  for (const auto& m : picked) {
+    if (pairs) env.out.ArrayHeader(2);
+    env.out.Bulk(m.member);
+    if (with_values) env.out.Bulk(m.value);
+  }
+}
+
+constexpr CmdImpl kImpls[] = {
+    {"hset", Hset},       {"hmset", Hset},
+    {"hsetnx", Hsetnx},   {"hget", Hget},
+    {"hmget", Hmget},     {"hgetall", Hgetall},
+    {"hkeys", Hkeys},     {"hvals", Hvals},
+    {"hdel", Hdel},       {"hlen", Hlen},
+    {"hexists", Hexists}, {"hstrlen", Hstrlen},
+    {"hincrby", Hincrby}, {"hincrbyfloat", Hincrbyfloat},
+    {"hscan", Hscan},     {"hrandfield", Hrandfield},
+};
+
+}  // namespace
+
+std::span<const CmdImpl> HashImpls() { return kImpls; }
+
+}  // namespace shoal::storage::coll
