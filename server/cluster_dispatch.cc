@@ -76,13 +76,19 @@ bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* sp
     Execute(top, spec, args, writer_);
     return true;
   }
+  const bool write = (spec->flags & kWrite) != 0;
+  if (follower_reads_ && !write && host.HoldsShard(shard)) {
+    // READONLY: this node's replica answers, as of what it has applied.
+    if (inflight_ > 0) return false;
+    Execute(top, spec, args, writer_);
+    return true;
+  }
   uint64_t leader = host.LeaderOf(shard);
   if (leader == 0) {
     server_.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
     out_ += NoLeader(shard);
     return true;
   }
-  const bool write = (spec->flags & kWrite) != 0;
   Deferred kind = Deferred::kForward;
   if (leader == host.self()) {
     kind = write ? Deferred::kLocalWrite : Deferred::kLocalRead;

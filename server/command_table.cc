@@ -40,9 +40,9 @@ const CommandTable& CommandTable::Get() {
 }
 
 CommandTable::CommandTable() {
-  for (auto family : {StringCommands(), KeyCommands(), ConnectionCommands(), ServerCommands(),
-                      ClusterCommands(), HashCommands(), ListCommands(), SetCommands(),
-                      ZsetCommands(), TransactionCommands()}) {
+  for (auto family :
+       {StringCommands(), KeyCommands(), ConnectionCommands(), ServerCommands(), ClusterCommands(),
+        HashCommands(), ListCommands(), SetCommands(), ZsetCommands(), TransactionCommands()}) {
     for (const auto& c : family) all_.push_back(&c);
   }
   for (const auto* c : all_) {
@@ -94,7 +94,8 @@ std::vector<size_t> KeyIndexes(const CommandSpec& spec, Args args) {
   const auto argc = static_cast<int>(args.size());
   int last = spec.last_key < 0 ? argc + spec.last_key : spec.last_key;
   int step = spec.key_step > 0 ? spec.key_step : 1;
-  for (int i = spec.first_key; i <= last && i < argc; i += step) out.push_back(static_cast<size_t>(i));
+  for (int i = spec.first_key; i <= last && i < argc; i += step)
+    out.push_back(static_cast<size_t>(i));
   return out;
 }
 

@@ -77,6 +77,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // being forwarded (cluster-redirect, and whether this client is aware).
   bool WantsMoved() const;
   void SetClusterAware() { cluster_aware_ = true; }
+  void SetFollowerReads(bool yes) { follower_reads_ = yes; }
   // Set while a write handler runs in cluster mode: Propose hands the
   // encoded op here instead of applying it.
   std::string* capture() { return capture_; }
@@ -172,6 +173,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool reading_ = false;
   bool blocked_ = false;  // unparsed input waits for in-flight commands
   bool cluster_aware_ = false;
+  bool follower_reads_ = false;  // READONLY
   std::string* capture_ = nullptr;
   std::string wbuf_;  // bytes being written
   // Replies behind the first deferred one, in request order.

@@ -34,14 +34,11 @@ std::vector<std::string> WaitKeys(const CommandSpec* spec, const std::vector<std
 Connection::~Connection() = default;
 
 std::string Connection::BlockedNull() const {
+  // Redis answers a timed-out blocking command with a null array, whatever
+  // the command (BLMOVE included).
   std::string out;
   resp::Writer w(&out, writer_.protocol());
-  const auto name = blocked_cmd_->spec->name;
-  if (name == "blmove" || name == "brpoplpush") {
-    w.Null();
-  } else {
-    w.NullArray();
-  }
+  w.NullArray();
   return out;
 }
 

@@ -28,6 +28,7 @@ bool SampleHashOrSet(Env& env, const Handle& h, uint64_t n, bool distinct, bool 
 bool AllMembers(Env& env, const Handle& h, bool with_values, std::vector<SampledMember>* out);
 void ScanHashOrSet(Env& env, Argv argv, ValueType type);
 bool RandomCountArg(Env& env, std::string_view arg, int64_t* count);
+void ReplyRandomMembers(Env& env, const Handle& h, int64_t count, bool with_values);
 
 namespace {
 
@@ -105,17 +106,21 @@ std::optional<uint64_t> ParseCursor(std::string_view s) {
   return v;
 }
 
-// Random picks by seeking: a random target after the members' common
-// prefix, then the first member at or after it (wrapping). Target bytes are
-// drawn from the bytes that the first and last members use (digits for
-// numeric ids, hex digits for hashes...), the first one between the first
-// and last member's, so densely used key shapes come out close to uniform.
-// Members after a gap in the key space are likelier; each pick is
-// O(log N), and deterministic given the data and the seed.
+// Random picks by seeking, O(log N) each and deterministic given the data
+// and the seed. A random target is drawn after the members' common prefix,
+// its bytes among those the first and last members use (digits for numeric
+// ids, hex digits for hashes...), and the pick is the first member at or
+// after it (wrapping). A member after a wide gap would be hit too often, so
+// a landing is kept with probability min(1, (1/N) / P(landing there)),
+// P computed exactly from the target distribution: close to uniform for
+// common key shapes.
 class Seeker {
  public:
   Seeker(Env& env, const Handle& h)
-      : prefix_(SubPrefix(h, kTagMember)), cur_(env, prefix_, PrefixEnd(prefix_), false) {}
+      : prefix_(SubPrefix(h, kTagMember)),
+        cur_(env, prefix_, PrefixEnd(prefix_), false),
+        back_(env, prefix_, PrefixEnd(prefix_), true),
+        fair_share_(h.meta.count > 0 ? 1.0 / static_cast<double>(h.meta.count) : 1.0) {}
 
   // Learns the key shape from both ends; *empty when there are no members.
   // False after replying when the iterator failed.
@@ -124,29 +129,29 @@ class Seeker {
     std::vector<std::string> head, tail;
     for (; cur_.Valid() && head.size() < kShapeSample; cur_.Next()) head.emplace_back(member());
     if (!cur_.Ok(env)) return false;
-    Cursor last(env, prefix_, PrefixEnd(prefix_), true);
-    for (; last.Valid() && tail.size() < kShapeSample; last.Next()) {
-      tail.emplace_back(last.suffix(prefix_.size()));
+    for (; back_.Valid() && tail.size() < kShapeSample; back_.Next()) {
+      tail.emplace_back(back_.suffix(prefix_.size()));
     }
-    if (!last.Ok(env)) return false;
+    if (!back_.Ok(env)) return false;
     if (head.empty() || tail.empty()) return true;
     *empty = false;
     const std::string& lo = head.front();
     const std::string& hi = tail.front();
-    size_t common = 0;
-    while (common < lo.size() && common < hi.size() && lo[common] == hi[common]) ++common;
+    common_ = 0;
+    while (common_ < lo.size() && common_ < hi.size() && lo[common_] == hi[common_]) ++common_;
     base_ = prefix_;
-    base_.append(lo, 0, common);
+    base_.append(lo, 0, common_);
+    last_ = hi.substr(common_);
     bool used[256] = {};
     for (const auto* list : {&head, &tail}) {
       for (const auto& m : *list) {
-        for (size_t p = common; p < m.size() && p < common + kTargetBytes; ++p) {
+        for (size_t p = common_; p < m.size() && p < common_ + kTargetBytes; ++p) {
           used[static_cast<uint8_t>(m[p])] = true;
         }
       }
     }
-    int first_lo = common < lo.size() ? static_cast<uint8_t>(lo[common]) : 0;
-    int first_hi = common < hi.size() ? static_cast<uint8_t>(hi[common]) : 255;
+    int first_lo = common_ < lo.size() ? static_cast<uint8_t>(lo[common_]) : 0;
+    int first_hi = common_ < hi.size() ? static_cast<uint8_t>(hi[common_]) : 255;
     for (int b = 0; b < 256; ++b) {
       if (!used[b]) continue;
       alphabet_.push_back(static_cast<char>(b));
@@ -155,38 +160,111 @@ class Seeker {
     return true;
   }
 
-  // Positions on a random member; `skip` says which ones are taken.
+  // Positions on a random member for which `taken` is false, stepping
+  // over at most `max_taken` taken ones; false if none was found.
   template <typename Taken>
-  void Pick(Rng& rng, const Taken& skip) {
-    std::string target = base_;
-    if (!first_.empty()) {
-      target.push_back(first_[rng.Below(first_.size())]);
-      for (size_t i = 1; i < kTargetBytes; ++i) {
-        target.push_back(alphabet_[rng.Below(alphabet_.size())]);
-      }
+  bool Pick(Rng& rng, const Taken& taken, size_t max_taken) {
+    // When every attempt is turned down (a lopsided key space), one of the
+    // landings is kept with odds inverse to their chance of being hit.
+    std::vector<std::pair<std::string, double>> tried;
+    bool kept = false;
+    for (int attempt = 0; attempt < kMaxAttempts && !kept; ++attempt) {
+      std::string target = RandomTarget(rng);
+      if (!SeekWrapping(target)) return false;
+      double p = std::max(LandingChance(), kMinChance);
+      kept = p <= fair_share_ || Uniform(rng) * p < fair_share_;
+      tried.emplace_back(std::move(target), p);
     }
-    cur_.Seek(target);
-    if (!cur_.Valid()) cur_.Seek(prefix_);
-    // Distinct picks: the next member not taken yet (the caller asks for
-    // fewer than there are).
-    while (cur_.Valid() && skip(member())) {
+    if (!kept) {
+      double total = 0;
+      for (const auto& t : tried) total += 1 / t.second;
+      double x = Uniform(rng) * total;
+      size_t i = 0;
+      for (; i + 1 < tried.size() && x >= 1 / tried[i].second; ++i) x -= 1 / tried[i].second;
+      if (!SeekWrapping(tried[i].first)) return false;
+    }
+    // Distinct picks: the next member not taken yet.
+    for (size_t stepped = 0; taken(member()); ++stepped) {
+      if (stepped == max_taken) return false;
       cur_.Next();
       if (!cur_.Valid()) cur_.Seek(prefix_);
+      if (!cur_.Valid()) return false;
     }
+    return true;
   }
 
   bool Valid() const { return cur_.Valid(); }
   std::string_view member() const { return cur_.suffix(prefix_.size()); }
   std::string_view value() const { return cur_.value(); }
-  bool Ok(Env& env) { return cur_.Ok(env); }
+  bool Ok(Env& env) { return cur_.Ok(env) && back_.Ok(env); }
 
  private:
-  static constexpr size_t kShapeSample = 32;  // members read at each end
-  static constexpr size_t kTargetBytes = 8;   // random bytes after the common prefix
+  static constexpr size_t kShapeSample = 32;    // members read at each end
+  static constexpr size_t kTargetBytes = 8;     // random bytes after the common prefix
+  static constexpr int kMaxAttempts = 16;       // landings tried per pick
+  static constexpr double kMinChance = 1e-300;  // rounding may give 0 or less
+
+  // A uniform draw in [0, 1) from 53 random bits.
+  static double Uniform(Rng& rng) { return static_cast<double>(rng.Next() >> 11) * 0x1.0p-53; }
+
+  bool SeekWrapping(std::string_view target) {
+    cur_.Seek(target);
+    if (!cur_.Valid()) cur_.Seek(prefix_);
+    return cur_.Valid();
+  }
+
+  std::string RandomTarget(Rng& rng) const {
+    std::string target = base_;
+    if (first_.empty()) return target;
+    target.push_back(first_[rng.Below(first_.size())]);
+    for (size_t i = 1; i < kTargetBytes; ++i) {
+      target.push_back(alphabet_[rng.Below(alphabet_.size())]);
+    }
+    return target;
+  }
+
+  // P(target <= base_ + rest) under RandomTarget's distribution.
+  double AtMost(std::string_view rest) const {
+    if (first_.empty()) return 1.0;  // the target is base_ itself, <= every member
+    double equal = 1.0;              // P(target matches rest so far)
+    double below = 0.0;
+    for (size_t i = 0; i < kTargetBytes; ++i) {
+      if (i >= rest.size()) return below;  // rest is a proper prefix: smaller
+      const std::string& bytes = i == 0 ? first_ : alphabet_;
+      auto c = static_cast<uint8_t>(rest[i]);
+      size_t less = 0;
+      bool in = false;
+      for (char b : bytes) {
+        less += static_cast<uint8_t>(b) < c;
+        in |= static_cast<uint8_t>(b) == c;
+      }
+      double n = static_cast<double>(bytes.size());
+      below += equal * static_cast<double>(less) / n;
+      if (!in) return below;
+      equal /= n;
+    }
+    return below + equal;  // the target is rest or a prefix of it
+  }
+
+  // P(a random target lands on the member cur_ is at).
+  double LandingChance() {
+    std::string_view m = member().substr(common_);
+    back_.Seek(cur_.key());
+    if (back_.Valid() && back_.key() == cur_.key()) back_.Next();
+    if (!back_.Valid()) {
+      // The first member: targets up to it, and those past the last member.
+      return AtMost(m) + (1.0 - AtMost(last_));
+    }
+    return AtMost(m) - AtMost(back_.suffix(prefix_.size()).substr(common_));
+  }
 
   std::string prefix_;
   Cursor cur_;
+  Cursor back_;  // reverse: finds the member before a landing
+  double fair_share_;
+  size_t common_ = 0;
   std::string base_;      // prefix_ + the members' common prefix
+  std::string last_;      // the last member, after the common prefix
   std::string alphabet_;  // bytes the sampled members use after it
   std::string first_;     // those between the first and last member's
 };
@@ -235,8 +313,7 @@ bool SampleHashOrSet(Env& env, const Handle& h, uint64_t n, bool distinct, bool 
   std::unordered_set<std::string> taken;
   auto is_taken = [&](std::string_view m) { return distinct && taken.count(std::string(m)) > 0; };
   for (uint64_t i = 0; i < n; ++i) {
-    s.Pick(rng, is_taken);
-    if (!s.Valid()) break;
+    if (!s.Pick(rng, is_taken, taken.size())) break;
     out->push_back(SampledMember{std::string(s.member()),
                                  with_values ? std::string(s.value()) : std::string()});
     if (distinct) taken.insert(out->back().member);
@@ -320,6 +397,45 @@ namespace {
 // Negative counts may repeat members: a reply this long is refused rather
 // than built in memory.
 constexpr uint64_t kMaxRandomPicks = uint64_t{1} << 24;
+// Repeated picks beyond 1/kSeekPicksPerMember of the members: one pass over
+// them all is cheaper than a seek per pick.
+constexpr uint64_t kSeekPicksPerMember = 16;
+
+}  // namespace
+
+void ReplyRandomMembers(Env& env, const Handle& h, int64_t count, bool with_values) {
+  const bool distinct = count > 0;
+  const uint64_t n = distinct ? static_cast<uint64_t>(count) : 0 - static_cast<uint64_t>(count);
+  Rng rng(env.seed);
+  std::vector<SampledMember> pool;
+  bool draw_from_pool = false;  // picks drawn from all members while replying
+  if (!distinct || n == 1) {
+    if (n > kMaxRandomPicks) return env.out.Error("ERR value is out of range");
+    draw_from_pool = h.meta.count <= kSampleLoadAllUpTo || n > h.meta.count / kSeekPicksPerMember;
+    if (draw_from_pool) {
+      if (!AllMembers(env, h, with_values, &pool)) return;
+    } else if (!SampleHashOrSet(env, h, n, false, with_values, rng, &pool)) {
+      return;
+    }
+  } else if (n >= h.meta.count) {
+    if (!AllMembers(env, h, with_values, &pool)) return;
+  } else if (!SampleHashOrSet(env, h, n, true, with_values, rng, &pool)) {
+    return;
+  }
+  const uint64_t total = draw_from_pool ? (pool.empty() ? 0 : n) : pool.size();
+  // RESP3 nests [field, value] pairs; RESP2 flattens them.
+  const bool pairs = with_values && env.out.resp3();
+  auto items = static_cast<int64_t>(total);
+  env.out.ArrayHeader(with_values && !pairs ? 2 * items : items);
+  for (uint64_t i = 0; i < total; ++i) {
+    const SampledMember& m = draw_from_pool ? pool[rng.Below(pool.size())] : pool[i];
+    if (pairs) env.out.ArrayHeader(2);
+    env.out.Bulk(m.member);
+    if (with_values) env.out.Bulk(m.value);
+  }
+}
+
+namespace {
 
 void WrongArity(Env& env, std::string_view name) {
   env.out.Error("ERR wrong number of arguments for '" + ToLower(name) + "' command");
@@ -576,28 +692,7 @@ void Hrandfield(Env& env, Argv argv) {
   Handle h;
   if (!OpenHash(env, argv[1], &h)) return;
   if (!h.live || l_count == 0) return env.out.ArrayHeader(0);
-  const bool distinct = l_count > 0;
-  const uint64_t count =
-      distinct ? static_cast<uint64_t>(l_count) : 0 - static_cast<uint64_t>(l_count);
-  std::vector<SampledMember> picked;
-  Rng rng(env.seed);
-  if (!distinct || count == 1) {
-    if (count > kMaxRandomPicks) return env.out.Error("ERR value is out of range");
-    if (!SampleHashOrSet(env, h, count, false, with_values, rng, &picked)) return;
-  } else if (count >= h.meta.count) {
-    if (!AllMembers(env, h, with_values, &picked)) return;
-  } else {
-    if (!SampleHashOrSet(env, h, count, true, with_values, rng, &picked)) return;
-  }
-  // RESP3 nests [field, value] pairs; RESP2 flattens them.
-  const bool pairs = with_values && env.out.resp3();
-  auto n = static_cast<int64_t>(picked.size());
-  env.out.ArrayHeader(with_values && !pairs ? 2 * n : n);
-  for (const auto& m : picked) {
-    if (pairs) env.out.ArrayHeader(2);
-    env.out.Bulk(m.member);
-    if (with_values) env.out.Bulk(m.value);
-  }
+  ReplyRandomMembers(env, h, l_count, with_values);
 }
 
 constexpr CmdImpl kImpls[] = {

@@ -26,9 +26,7 @@ constexpr uint64_t kInitialHead = uint64_t{1} << 63;
 std::string ElemKey(const Handle& h, uint64_t pos) { return SubKey(h, kTagElem, U64Bytes(pos)); }
 
 // A list whose metadata promises elements the store does not have.
-void ReplyMissing(Env& env) {
-  env.out.Error("ERR storage error: list element missing");
-}
+void ReplyMissing(Env& env) { env.out.Error("ERR storage error: list element missing"); }
 
 void ReplyArity(Env& env, std::string_view name) {
   env.out.Error("ERR wrong number of arguments for '" + ToLower(name) + "' command");

@@ -21,12 +21,9 @@ bool SampleHashOrSet(Env& env, const Handle& h, uint64_t n, bool distinct, bool 
 bool AllMembers(Env& env, const Handle& h, bool with_values, std::vector<SampledMember>* out);
 void ScanHashOrSet(Env& env, Argv argv, ValueType type);
 bool RandomCountArg(Env& env, std::string_view arg, int64_t* count);
+void ReplyRandomMembers(Env& env, const Handle& h, int64_t count, bool with_values);
 
 namespace {
-
-// Negative SRANDMEMBER counts may repeat members: a reply this long is
-// refused rather than built in memory.
-constexpr uint64_t kMaxRandomPicks = uint64_t{1} << 24;
 
 struct Locked {
   explicit Locked(Env& env, std::string_view key)
@@ -193,20 +190,7 @@ void Srandmember(Env& env, Argv argv) {
   Handle h;
   if (!OpenSet(env, argv[1], &h)) return;
   if (!h.live || n == 0) return env.out.ArrayHeader(0);
-  const bool distinct = n > 0;
-  const uint64_t count = distinct ? static_cast<uint64_t>(n) : 0 - static_cast<uint64_t>(n);
-  std::vector<SampledMember> picked;
-  Rng rng(env.seed);
-  if (!distinct || count == 1) {
-    if (count > kMaxRandomPicks) return env.out.Error("ERR value is out of range");
-    if (!SampleHashOrSet(env, h, count, false, false, rng, &picked)) return;
-  } else if (count >= h.meta.count) {
-    if (!AllMembers(env, h, false, &picked)) return;
-  } else {
-    if (!SampleHashOrSet(env, h, count, true, false, rng, &picked)) return;
-  }
-  env.out.ArrayHeader(static_cast<int64_t>(picked.size()));
-  for (const auto& m : picked) env.out.Bulk(m.member);
+  ReplyRandomMembers(env, h, n, false);
 }
 
 void Smove(Env& env, Argv argv) {

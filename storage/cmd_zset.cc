@@ -133,6 +133,13 @@ void RankGeneric(Env& env, Argv argv, bool reverse) {
   if (!GetScore(env, h, argv[2], &score)) return;
   if (!score) return null();
   std::string target = ScoreKey(h, *score, argv[2]);
+  if (auto asc =
+          RankOfEntry(env, h, std::string_view(target).substr(SubPrefix(h, kTagScore).size()))) {
+    if (withscore) env.out.ArrayHeader(2);
+    env.out.Integer(static_cast<int64_t>(reverse ? h.meta.count - 1 - *asc : *asc));
+    if (withscore) ReplyScore(env, *score);
+    return;
+  }
   ScoreWalk w(env, h, reverse);
   Cursor& c = w.cursor();
   int64_t rank = 0;
@@ -145,14 +152,19 @@ void RankGeneric(Env& env, Argv argv, bool reverse) {
 }
 
 // ---- ZSCAN cursors ----
-// A cursor names the next member by its shortest prefix that is greater
-// than the member before it (at most kCursorPrefix bytes, with its length
-// in the low 3 bits). Seeking to that prefix lands exactly on the next
-// member if nothing changed, and never after a member not yet returned,
-// so every member present for the whole scan is returned. A call stops
-// only at a boundary whose prefix fits; members sharing longer prefixes
-// come in one call (SCAN may return more than COUNT).
-constexpr size_t kCursorPrefix = 7;
+// A cursor names the next member to return by the shortest part of it that
+// sorts after the member before it. Members of a set usually share a long
+// prefix ("user:1...", "user:2..."), so that part is taken after the
+// prefix P common to the whole set: the cursor holds |P| and up to
+// kCursorBytes bytes after it. Seeking to P + bytes lands exactly on the
+// next member if nothing changed, and never after a member not yet
+// returned, so every member present for the whole scan is returned (if the
+// set's common prefix got shorter meanwhile, the call restarts at P: some
+// members come twice, none is skipped). A call stops only at a boundary
+// that such a cursor can name, so it may return more than COUNT members.
+//   bits 0..2: byte count (1..6), 3..50: the bytes, 51..58: |P| (<= 255).
+constexpr size_t kCursorBytes = 6;
+constexpr size_t kCursorMaxCommon = 255;
 
 std::optional<uint64_t> ParseCursor(std::string_view s) {
   if (s.empty() || s.size() > 20 || s.find_first_not_of("0123456789") != std::string_view::npos) {
@@ -164,27 +176,50 @@ std::optional<uint64_t> ParseCursor(std::string_view s) {
   return v;
 }
 
-std::string CursorTarget(uint64_t cursor) {
-  size_t len = std::min<size_t>(cursor & 7, kCursorPrefix);
-  uint64_t bytes = cursor >> 3;
-  std::string out;
+size_t CommonPrefix(std::string_view a, std::string_view b) {
+  size_t n = 0;
+  while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
+  return n;
+}
+
+// Where to resume, given the set's current common prefix.
+std::string CursorTarget(uint64_t cursor, std::string_view common) {
+  size_t common_len = (cursor >> 51) & 0xff;
+  if (common_len > common.size()) return std::string(common);
+  std::string out(common.substr(0, common_len));
+  size_t len = std::min<size_t>(cursor & 7, kCursorBytes);
+  uint64_t bytes = (cursor >> 3) & ((uint64_t{1} << (8 * kCursorBytes)) - 1);
   for (size_t i = 0; i < len; ++i) {
-    out.push_back(static_cast<char>((bytes >> (8 * (kCursorPrefix - 1 - i))) & 0xff));
+    out.push_back(static_cast<char>((bytes >> (8 * (kCursorBytes - 1 - i))) & 0xff));
   }
   return out;
 }
 
-// 0 when no prefix of at most kCursorPrefix bytes separates prev from next.
-uint64_t CursorBetween(std::string_view prev, std::string_view next) {
-  size_t lcp = 0;
-  while (lcp < prev.size() && lcp < next.size() && prev[lcp] == next[lcp]) ++lcp;
-  size_t len = lcp + 1;
-  if (len > kCursorPrefix || len > next.size()) return 0;
+// The cursor naming `next` after `prev` (both start with the common prefix
+// of length common_len); 0 when it does not fit.
+uint64_t CursorBetween(std::string_view prev, std::string_view next, size_t common_len) {
+  prev.remove_prefix(common_len);
+  next.remove_prefix(common_len);
+  size_t len = CommonPrefix(prev, next) + 1;
+  if (len > kCursorBytes || len > next.size()) return 0;
   uint64_t bytes = 0;
-  for (size_t i = 0; i < kCursorPrefix; ++i) {
+  for (size_t i = 0; i < kCursorBytes; ++i) {
     bytes = (bytes << 8) | (i < len ? static_cast<uint8_t>(next[i]) : 0);
   }
-  return (bytes << 3) | len;
+  return (static_cast<uint64_t>(common_len) << 51) | (bytes << 3) | len;
+}
+
+// The prefix shared by every member: that of the first and the last.
+bool MembersCommonPrefix(Env& env, const Handle& h, std::string* common) {
+  std::string lo = SubPrefix(h, kTagMember);
+  std::string hi = PrefixEnd(lo);
+  Cursor first(env, lo, hi, false);
+  Cursor last(env, lo, hi, true);
+  if (!first.Ok(env) || !last.Ok(env)) return false;
+  if (!first.Valid() || !last.Valid()) return true;
+  std::string_view a = first.suffix(lo.size()), b = last.suffix(lo.size());
+  common->assign(a.substr(0, std::min(CommonPrefix(a, b), kCursorMaxCommon)));
+  return true;
 }
 
 // ---- ZRANDMEMBER ----
@@ -303,18 +338,19 @@ void Zrem(Env& env, Argv argv) {
   Handle h;
   if (!Open(env, argv[1], ValueType::kZset, &h)) return;
   if (!h.live) return env.out.Integer(0);
-  std::set<std::string_view> removed;
-  WriteTxn txn(&env.ks);
+  std::map<std::string_view, double> removed;
   for (size_t i = 2; i < argv.size(); ++i) {
     if (removed.count(argv[i])) continue;
     std::optional<double> score;
     if (!GetScore(env, h, argv[i], &score)) return;
-    if (!score) continue;
-    removed.insert(argv[i]);
-    DeleteMember(txn, h, argv[i], *score);
+    if (score) removed.emplace(argv[i], *score);
   }
   if (!removed.empty()) {
-    h.meta.count -= removed.size();
+    WriteTxn txn(&env.ks);
+    h.meta.count -= std::min<uint64_t>(h.meta.count, removed.size());
+    if (h.meta.count > 0) {
+      for (const auto& [member, score] : removed) DeleteMember(txn, h, member, score);
+    }
     SaveMeta(env, txn, &h);
     if (!env.Commit(txn)) return;
     if (h.meta.count > 0) env.NoteReady(argv[1]);
@@ -437,9 +473,11 @@ void Zscan(Env& env, Argv argv) {
     }
   }
 
+  std::string common;
+  if (!MembersCommonPrefix(env, h, &common)) return;
   std::string lo = SubPrefix(h, kTagMember);
   Cursor c(env, lo, PrefixEnd(lo), false);
-  if (*cursor != 0) c.Seek(lo + CursorTarget(*cursor));
+  if (*cursor != 0) c.Seek(lo + CursorTarget(*cursor, common));
   std::vector<Item> items;
   std::string prev;
   int64_t visited = 0;
@@ -447,7 +485,7 @@ void Zscan(Env& env, Argv argv) {
   for (; c.Valid(); c.Next()) {
     std::string_view m = c.suffix(lo.size());
     if (visited >= count) {
-      next = CursorBetween(prev, m);
+      next = CursorBetween(prev, m, common.size());
       if (next != 0) break;
     }
     ++visited;

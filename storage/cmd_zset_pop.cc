@@ -56,8 +56,8 @@ PopResult PopFirst(Env& env, std::span<const std::string_view> keys, bool max, i
     std::vector<Item> items;
     if (!CollectRankRange(env, h, 0, count - 1, max, &items)) return PopResult::kReplied;
     WriteTxn txn(&env.ks);
-    for (const auto& it : items) DeleteMember(txn, h, it.member, it.score);
     h.meta.count -= std::min<uint64_t>(h.meta.count, items.size());
+    DeleteItems(txn, h, items);
     SaveMeta(env, txn, &h);
     if (!env.Commit(txn)) return PopResult::kReplied;
     if (h.meta.count > 0) env.NoteReady(key);

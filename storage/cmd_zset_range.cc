@@ -130,8 +130,8 @@ void RemRangeGeneric(Env& env, Argv argv, RangeType type) {
   if (!ok) return;
   if (!items.empty()) {
     WriteTxn txn(&env.ks);
-    for (const auto& it : items) DeleteMember(txn, h, it.member, it.score);
     h.meta.count -= std::min<uint64_t>(h.meta.count, items.size());
+    DeleteItems(txn, h, items);
     SaveMeta(env, txn, &h);
     if (!env.Commit(txn)) return;
     if (h.meta.count > 0) env.NoteReady(argv[1]);

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <limits>
 
 #include "core/strutil.h"
@@ -45,6 +46,11 @@ void PutMember(WriteTxn& txn, const Handle& h, std::string_view member, double s
 void DeleteMember(WriteTxn& txn, const Handle& h, std::string_view member, double score) {
   txn.DeleteSub(MemberKey(h, member));
   txn.DeleteSub(ScoreKey(h, score, member));
+}
+
+void DeleteItems(WriteTxn& txn, const Handle& h, const std::vector<Item>& items) {
+  if (h.meta.count == 0) return;
+  for (const auto& it : items) DeleteMember(txn, h, it.member, it.score);
 }
 
 namespace {
@@ -140,6 +146,35 @@ bool LexRange::Empty() const {
   bool minex = min.kind != LexBound::kInclusive;
   bool maxex = max.kind != LexBound::kInclusive;
   return c > 0 || (c == 0 && (minex || maxex));
+}
+
+namespace {
+
+// Makes sure the rank index of h exists (big zsets only); its prefix.
+std::optional<std::string> RankIndexPrefix(Env& env, const Handle& h) {
+  std::string prefix = SubPrefix(h, kTagScore);
+  bool ok = env.ks.rank_indexes().Ensure(prefix, h.meta.count,
+                                         [&](const std::function<void(std::string_view)>& add) {
+                                           Cursor c(env, prefix, PrefixEnd(prefix), false);
+                                           for (; c.Valid(); c.Next()) add(c.suffix(prefix.size()));
+                                           return c.Ok(env);
+                                         });
+  if (!ok) return std::nullopt;
+  return prefix;
+}
+
+}  // namespace
+
+std::optional<std::string> EntryAtRank(Env& env, const Handle& h, uint64_t rank) {
+  auto prefix = RankIndexPrefix(env, h);
+  if (!prefix) return std::nullopt;
+  return env.ks.rank_indexes().At(*prefix, rank);
+}
+
+std::optional<uint64_t> RankOfEntry(Env& env, const Handle& h, std::string_view entry) {
+  auto prefix = RankIndexPrefix(env, h);
+  if (!prefix) return std::nullopt;
+  return env.ks.rank_indexes().Rank(*prefix, entry);
 }
 
 ScoreWalk::ScoreWalk(Env& env, const Handle& h, bool reverse)

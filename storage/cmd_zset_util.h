@@ -38,6 +38,11 @@ bool GetScore(Env& env, const Handle& h, std::string_view member, std::optional<
 void PutMember(WriteTxn& txn, const Handle& h, std::string_view member, double score,
                std::optional<double> old);
 void DeleteMember(WriteTxn& txn, const Handle& h, std::string_view member, double score);
+// Deletes removed `items` from h, whose meta.count is already the count
+// after removal. When that is 0 the sub-records are left alone: SaveMeta
+// drops the key and the compaction filter collects the old version's
+// records, so emptying a big set costs one write.
+void DeleteItems(WriteTxn& txn, const Handle& h, const std::vector<Item>& items);
 
 // Scores are normalised on write: -0 is stored as 0, so the member index
 // and the score index always agree.
@@ -71,6 +76,15 @@ bool ParseLexRange(std::string_view min, std::string_view max, LexRange* r);
 // Each visits entries in order (reverse: descending), skips `offset` of
 // them, and calls fn(member, score) until it returns false. They return
 // false after replying a storage error.
+// Ranks past this are found through the zset's rank index (built on demand
+// for big zsets, storage/rank_index.h) rather than by walking.
+inline constexpr int64_t kRankWalkLimit = 256;
+// The score-index entry ([score:8][member]) at ascending rank `rank`, from
+// the rank index; nullopt when the zset has none (small) or on a failure.
+std::optional<std::string> EntryAtRank(Env& env, const Handle& h, uint64_t rank);
+// The ascending rank of `entry`, from the rank index; nullopt without one.
+std::optional<uint64_t> RankOfEntry(Env& env, const Handle& h, std::string_view entry);
+
 class ScoreWalk {
  public:
   ScoreWalk(Env& env, const Handle& h, bool reverse);
@@ -145,6 +159,16 @@ template <typename Fn>
 bool VisitRank(Env& env, const Handle& h, int64_t start, bool reverse, Fn&& fn) {
   ScoreWalk w(env, h, reverse);
   Cursor& c = w.cursor();
+  if (start >= kRankWalkLimit) {
+    // Jump straight to the start through the rank index, when there is one.
+    auto count = static_cast<int64_t>(h.meta.count);
+    auto at =
+        start < count ? EntryAtRank(env, h, reverse ? count - 1 - start : start) : std::nullopt;
+    if (at) {
+      c.Seek(w.prefix() + *at);
+      start = 0;
+    }
+  }
   for (; c.Valid() && start > 0; --start) c.Next();
   for (; c.Valid(); c.Next()) {
     if (!fn(w.member(), w.score())) break;

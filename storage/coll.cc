@@ -1,8 +1,8 @@
 #include "storage/coll.h"
 
 #include <bit>
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -103,8 +103,8 @@ bool GetSub(Env& env, std::string_view subkey, std::optional<std::string>* value
 }
 
 Cursor::Cursor(Env& env, std::string lo, std::string hi, bool reverse)
-    : it_(std::make_unique<Keyspace::SubIterator>(&env.ks, std::move(lo), std::move(hi),
-                                                  reverse)) {}
+    : it_(std::make_unique<Keyspace::SubIterator>(&env.ks, std::move(lo), std::move(hi), reverse)) {
+}
 Cursor::~Cursor() = default;
 bool Cursor::Valid() const { return it_->Valid(); }
 std::string_view Cursor::key() const { return it_->key(); }
@@ -123,8 +123,7 @@ void SaveMeta(Env& env, WriteTxn& txn, Handle* h) {
   txn.Put(h->ref, h->type, h->expire_at_ms, EncodeCollMeta(h->meta), h->rec ? &*h->rec : nullptr);
 }
 
-bool CopySubs(Env& env, const Handle& src, uint64_t dst_version, const KeyRef& dst,
-              WriteTxn& txn) {
+bool CopySubs(Env& env, const Handle& src, uint64_t dst_version, const KeyRef& dst, WriteTxn& txn) {
   std::string from = EncodeSubPrefix(src.ref.slot, src.ref.key, src.meta.version);
   std::string to = EncodeSubPrefix(dst.slot, dst.key, dst_version);
   Cursor c(env, from, PrefixEnd(from), false);

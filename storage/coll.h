@@ -32,17 +32,18 @@ namespace shoal::storage::coll {
 using Argv = std::span<const std::string_view>;
 
 // Sub-record tags. On disk: never change.
-inline constexpr char kTagMember = 'm';  // hash field -> value; set member -> ""; zset member -> score
-inline constexpr char kTagScore = 's';   // zset: [score:8 sortable][member] -> ""
-inline constexpr char kTagElem = 'l';    // list: [position:8 BE] -> element
+inline constexpr char kTagMember =
+    'm';  // hash field -> value; set member -> ""; zset member -> score
+inline constexpr char kTagScore = 's';  // zset: [score:8 sortable][member] -> ""
+inline constexpr char kTagElem = 'l';   // list: [position:8 BE] -> element
 
 // What a command runs with.
 struct Env {
   Keyspace& ks;
   int64_t now_ms;
-  uint64_t seed;     // deterministic randomness for this command
+  uint64_t seed;  // deterministic randomness for this command
   resp::Writer& out;
-  bool write;        // applying a replicated write: may change data
+  bool write;  // applying a replicated write: may change data
   bool changed = false;
   // Keys of lists and sorted sets that a write left non-empty (blocked
   // clients waiting on them may be served). Null when nobody listens.
@@ -69,7 +70,7 @@ struct Handle {
   std::string scratch;
   bool live = false;  // exists, not expired, and of the wanted type
   ValueType type = ValueType::kString;
-  CollMeta meta;      // valid when live; for a new collection after Create
+  CollMeta meta;  // valid when live; for a new collection after Create
   int64_t expire_at_ms = 0;
 };
 
@@ -126,8 +127,7 @@ void SaveMeta(Env& env, WriteTxn& txn, Handle* h);
 
 // Copies every sub-record of `src` to `dst` (a fresh version) in `txn`:
 // RENAME and COPY of collections. False after replying on failure.
-bool CopySubs(Env& env, const Handle& src, uint64_t dst_version, const KeyRef& dst,
-              WriteTxn& txn);
+bool CopySubs(Env& env, const Handle& src, uint64_t dst_version, const KeyRef& dst, WriteTxn& txn);
 
 // ---- argument helpers (reply the Redis error and return nullopt) ----
 std::optional<int64_t> Int(Env& env, std::string_view s);

@@ -253,6 +253,12 @@ uint64_t Engine::DiskUsageBytes() {
   return total;
 }
 
+uint64_t Engine::EstimateRecords(Cf c) {
+  uint64_t n = 0;
+  db_->GetIntProperty(cf(c), "rocksdb.estimate-num-keys", &n);
+  return n;
+}
+
 Status Engine::CompactAll() {
   rocksdb::CompactRangeOptions o;
   o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;

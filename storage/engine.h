@@ -73,6 +73,8 @@ class Engine {
   // Compacts the data column families now (stale collection members are
   // dropped on the way); for operators and benchmarks.
   Status CompactAll();
+  // RocksDB's estimate of the records in a column family.
+  uint64_t EstimateRecords(Cf c);
   const EngineOptions& options() const { return options_; }
   // Whether writes happened since the last SyncWal.
   bool dirty() const { return dirty_.load(std::memory_order_relaxed); }

@@ -234,6 +234,7 @@ void Keyspace::ResetStats() {
 
 void Keyspace::ClearCache() {
   for (auto& s : stripes_) s.cache->Clear();
+  rank_.Clear();
 }
 
 namespace {
@@ -282,6 +283,9 @@ Status WriteTxn::Commit(int64_t now_ms) {
     ks_->expires_count_ = 0;
   }
   if (changes_.empty() && subs_.empty()) return Status::Ok();
+  if (ks_->rank_.active()) {
+    for (const auto& [k, v] : subs_) ks_->rank_.OnSubWrite(k, v.has_value());
+  }
   int64_t expires_delta = 0;
   uint64_t gen = 0;
   auto record_key = [](Cf cf, const KeyRef& k) {
@@ -405,6 +409,8 @@ Status Keyspace::ImportSlots(const SlotRanges& ranges, std::string_view data, in
       if (!it->status().ok()) return Status::IoError(it->status().ToString());
     }
   }
+  // Members change wholesale: no rank index stays right.
+  rank_.Clear();
   WriteTxn txn(this);
   for (size_t i = 0; i < old_keys.size(); ++i) {
     Record old{ValueType::kString, old_expires[i], {}};
@@ -557,8 +563,8 @@ void Keyspace::SubIterator::Seek(std::string_view target) {
   auto less = [](const auto& e, std::string_view k) { return std::string_view(e.first) < k; };
   if (!reverse_) {
     it_->Seek(t);
-    pos_ = static_cast<size_t>(
-        std::lower_bound(overlay_.begin(), overlay_.end(), target, less) - overlay_.begin());
+    pos_ = static_cast<size_t>(std::lower_bound(overlay_.begin(), overlay_.end(), target, less) -
+                               overlay_.begin());
   } else {
     if (target >= std::string_view(hi_)) {
       it_->SeekToLast();
@@ -582,8 +588,8 @@ void Keyspace::SubIterator::Settle() {
       return;
     }
     const auto* ov = have_ov ? &overlay_[reverse_ ? pos_ - 1 : pos_] : nullptr;
-    std::string_view dbk = have_db ? std::string_view(it_->key().data(), it_->key().size())
-                                   : std::string_view();
+    std::string_view dbk =
+        have_db ? std::string_view(it_->key().data(), it_->key().size()) : std::string_view();
     bool take_ov = false;
     if (have_ov && have_db) {
       int c = std::string_view(ov->first).compare(dbk);

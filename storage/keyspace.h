@@ -29,6 +29,7 @@
 #include "storage/cache.h"
 #include "storage/engine.h"
 #include "storage/format.h"
+#include "storage/rank_index.h"
 
 namespace shoal::storage {
 
@@ -146,7 +147,8 @@ class Keyspace {
   using SlotRanges = std::vector<std::pair<uint16_t, uint16_t>>;
   // The body of a shard snapshot: every record of the slots in `ranges`,
   // as of the writes committed so far (they are flushed first).
-  // Format: ([len:varint][meta key][len:varint][meta value])*.
+  // Format: ([tag:1][len:varint][key][len:varint][value])*, tag 1 = meta record,
+  // 2 = a collection member (docs/storage-format.md).
   Result<std::string> ExportSlots(const SlotRanges& ranges);
   // Replaces every record of those slots by the snapshot's records (an
   // empty `data` deletes them all) in the pending group: the caller's next
@@ -199,6 +201,8 @@ class Keyspace {
   // replicas (collection versions are left out; their write counter is in).
   // 0 for an absent or expired key. Caller holds the stripe lock.
   uint64_t Digest(const KeyRef& key, int64_t now_ms);
+  // Rank indexes of big sorted sets (storage/rank_index.h).
+  RankIndexes& rank_indexes() { return rank_; }
 
  private:
   friend class WriteTxn;
@@ -237,6 +241,7 @@ class Keyspace {
   // readers see each write in pending_, flushing_ or RocksDB at all times),
   // read by the flusher under flush_mu_.
   PendingMap flushing_;
+  RankIndexes rank_;
   std::atomic<uint64_t> version_seq_{0};
   uint64_t version_base_ = 0;
   std::atomic<bool> write_failed_{false};

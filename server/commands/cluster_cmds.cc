@@ -252,6 +252,10 @@ void ClusterCmd(CommandContext& ctx, Args a) {
 void ReadOnlyCmd(CommandContext& ctx, Args) {
   if (HostOrError(ctx) == nullptr) return;
   ctx.conn->SetClusterAware();
+  // READONLY: reads of shards this node replicates are served from its own
+  // copy, without asking the leader (eventually consistent, as Redis
+  // Cluster's replica reads).
+  ctx.conn->SetFollowerReads(ctx.spec->name == "readonly");
   ctx.out.Ok();
 }
 

@@ -34,6 +34,12 @@ std::vector<std::string> AclCategories(const CommandSpec& c) {
   if (c.group == "bitmap") out.push_back("@bitmap");
   if (c.group == "generic") out.push_back("@keyspace");
   if (c.group == "connection") out.push_back("@connection");
+  if (c.group == "hash") out.push_back("@hash");
+  if (c.group == "list") out.push_back("@list");
+  if (c.group == "set") out.push_back("@set");
+  if (c.group == "sorted-set" || c.group == "sorted_set") out.push_back("@sortedset");
+  if (c.group == "transactions") out.push_back("@transaction");
+  if (c.flags & kBlocking) out.push_back("@blocking");
   return out;
 }
 
@@ -41,12 +47,14 @@ void WriteInfo(resp::Writer& w, const CommandSpec& c) {
   w.ArrayHeader(10);
   w.Bulk(c.name);
   w.Integer(c.arity);
-  int nflags = 0;
+  int nflags = c.keys != nullptr ? 1 : 0;
   for (auto& f : kFlagNames) nflags += (c.flags & f.flag) ? 1 : 0;
   w.SetHeader(nflags);
   for (auto& f : kFlagNames) {
     if (c.flags & f.flag) w.Simple(f.name);
   }
+  // Keys found by a numkeys argument: clients ask COMMAND GETKEYS.
+  if (c.keys != nullptr) w.Simple("movablekeys");
   w.Integer(c.first_key);
   w.Integer(c.last_key);
   w.Integer(c.key_step);
@@ -126,14 +134,9 @@ void GetKeys(CommandContext& ctx, Args a) {
   if (!ArityOk(*spec, cmd.size())) {
     return ctx.Error("ERR Invalid number of arguments specified for command");
   }
-  if (spec->first_key == 0) return ctx.Error("ERR The command has no key arguments");
-  auto last = spec->last_key < 0 ? static_cast<int64_t>(cmd.size()) + spec->last_key
-                                 : static_cast<int64_t>(spec->last_key);
   std::vector<std::string_view> keys;
-  for (int64_t i = spec->first_key; i <= last && i < static_cast<int64_t>(cmd.size());
-       i += spec->key_step) {
-    keys.push_back(cmd[static_cast<size_t>(i)]);
-  }
+  for (size_t i : KeyIndexes(*spec, cmd)) keys.push_back(cmd[i]);
+  if (keys.empty()) return ctx.Error("ERR The command has no key arguments");
   ctx.out.BulkArray(keys);
 }
 

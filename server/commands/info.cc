@@ -92,7 +92,7 @@ void ClientsSection(CommandContext& ctx, InfoWriter& w, const config::ServerConf
   w.Section("Clients");
   w.Field("connected_clients", static_cast<uint64_t>(ctx.server.client_count()));
   w.Field("maxclients", cfg.maxclients);
-  w.Field("blocked_clients", 0);
+  w.Field("blocked_clients", ctx.server.blocking().waiting());
   w.Field("tracking_clients", 0);
 }
 
@@ -130,6 +130,8 @@ void PersistenceSection(CommandContext& ctx, InfoWriter& w, const config::Server
   w.Field("rdb_last_save_time", ctx.server.start_time_ms() / 1000);
   w.Field("aof_rewrite_in_progress", 0);
   w.Field("rocksdb_disk_bytes", ctx.ks().engine()->DiskUsageBytes());
+  // Collection members on disk, stale ones included until compaction.
+  w.Field("rocksdb_member_records_estimate", ctx.ks().engine()->EstimateRecords(storage::Cf::kSub));
 }
 
 void StatsSection(CommandContext& ctx, InfoWriter& w) {

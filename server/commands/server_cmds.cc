@@ -18,6 +18,15 @@ namespace {
 
 void DbSizeCmd(CommandContext& ctx, Args) { ctx.out.Integer(ctx.ks().key_count()); }
 
+// SHOAL.COMPACT: compacts the data column families now, so the members of
+// deleted collections are dropped at once (operators, benchmarks).
+void CompactCmd(CommandContext& ctx, Args) {
+  spdlog::info("SHOAL.COMPACT requested by client {}", ctx.conn->id());
+  auto s = ctx.ks().engine()->CompactAll();
+  if (!s.ok()) return ctx.Error("ERR compaction failed: " + s.message());
+  ctx.out.Ok();
+}
+
 void FlushCmd(CommandContext& ctx, Args a) {
   if (a.size() > 2) return SyntaxError(ctx);
   if (a.size() == 2 && !Is(a[1], "ASYNC") && !Is(a[1], "SYNC")) return SyntaxError(ctx);
@@ -168,6 +177,8 @@ constexpr CommandSpec kCommandSubs[] = {
 };
 
 constexpr CommandSpec kCommands[] = {
+    {"shoal.compact", 1, kAdm, 0, 0, 0, CompactCmd, "shoal", "0.1.0",
+     "Compacts the node's storage now, dropping the members of deleted collections.", "O(N)"},
     {"dbsize", 1, kReadOnly | kFast, 0, 0, 0, DbSizeCmd, "server", "1.0.0",
      "Returns the number of keys in the database."},
     {"flushdb", -1, kWrite, 0, 0, 0, FlushCmd, "server", "1.0.0",
