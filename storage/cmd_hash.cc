@@ -9,25 +9,35 @@
 #include <deque>
 #include <limits>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "core/strutil.h"
 #include "storage/coll.h"
 
 namespace shoal::storage::coll {
 
-// ---- shared with cmd_set.cc ----
+// ---- shared with cmd_set.cc (which repeats these declarations) ----
 
 struct SampledMember {
   std::string member;
   std::string value;  // filled when asked for
 };
+// `n` members of `h` picked at random (distinct ones when `distinct`), with
+// their values when `with_values`. False after replying on a storage error.
 bool SampleHashOrSet(Env& env, const Handle& h, uint64_t n, bool distinct, bool with_values,
                      Rng& rng, std::vector<SampledMember>* out);
+// Every member of `h`, in byte order. False after replying.
 bool AllMembers(Env& env, const Handle& h, bool with_values, std::vector<SampledMember>* out);
+// HSCAN / SSCAN key cursor [MATCH pattern] [COUNT count].
 void ScanHashOrSet(Env& env, Argv argv, ValueType type);
+// The count argument of HRANDFIELD / SRANDMEMBER. False after replying.
 bool RandomCountArg(Env& env, std::string_view arg, int64_t* count);
+// Their reply for a count, on a live key (count != 0).
 void ReplyRandomMembers(Env& env, const Handle& h, int64_t count, bool with_values);
 
 namespace {
@@ -377,8 +387,8 @@ void ScanHashOrSet(Env& env, Argv argv, ValueType type) {
   env.out.BulkArray(items);
 }
 
-// The count of HRANDFIELD/SRANDMEMBER: -LONG_MAX..LONG_MAX as Redis takes
-// it, and no more repeated picks than one reply can sensibly carry.
+// The count of HRANDFIELD/SRANDMEMBER: -LONG_MAX..LONG_MAX, as Redis takes
+// it. False after replying.
 bool RandomCountArg(Env& env, std::string_view arg, int64_t* count) {
   auto n = Int(env, arg);
   if (!n) return false;
@@ -403,6 +413,8 @@ constexpr uint64_t kSeekPicksPerMember = 16;
 
 }  // namespace
 
+// HRANDFIELD/SRANDMEMBER with a count, on a live key: distinct members for
+// a positive count, |count| picks that may repeat for a negative one.
 void ReplyRandomMembers(Env& env, const Handle& h, int64_t count, bool with_values) {
   const bool distinct = count > 0;
   const uint64_t n = distinct ? static_cast<uint64_t>(count) : 0 - static_cast<uint64_t>(count);
@@ -448,7 +460,7 @@ struct Locked {
   Keyspace::Lock lock;
 };
 
-// Opens argv[1] as a hash; false after replying.
+// False after replying (WRONGTYPE, storage error).
 bool OpenHash(Env& env, std::string_view key, Handle* h) {
   return Open(env, key, ValueType::kHash, h);
 }

@@ -2,8 +2,11 @@
 // sub-record SubKey(h, kTagMember, member) with an empty value. Members sit
 // in byte order, so multi-set results come out sorted.
 #include <algorithm>
-#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
 #include <unordered_set>
+#include <vector>
 
 #include "core/strutil.h"
 #include "storage/coll.h"

@@ -150,8 +150,9 @@ std::optional<double> Double(Env& env, std::string_view s, const char* error) {
   char* end = nullptr;
   errno = 0;
   double d = std::strtod(buf.c_str(), &end);
+  // As Redis: overflow and underflow are errors ("inf" spelled out is not).
   if (end != buf.c_str() + buf.size() || std::isnan(d) ||
-      (errno == ERANGE && !std::isinf(d) && d != 0)) {
+      (errno == ERANGE && (std::isinf(d) || d == 0))) {
     env.out.Error(error);
     return std::nullopt;
   }

@@ -251,14 +251,30 @@ uint64_t& LastGen(const Keyspace* ks) {
 }
 }  // namespace
 
+void WriteTxn::NoteReplaced(const KeyRef& key, const Record* old, ValueType type,
+                            std::string_view value) {
+  if (!old || old->type != ValueType::kZset || !ks_->rank_.active()) return;
+  auto before = DecodeCollMeta(old->value);
+  if (!before) return;
+  if (type == ValueType::kZset) {
+    auto after = DecodeCollMeta(value);
+    if (after && after->version == before->version) return;
+  }
+  std::string prefix = EncodeSubPrefix(key.slot, key.key, before->version);
+  prefix.push_back('s');
+  rank_drops_.push_back(std::move(prefix));
+}
+
 void WriteTxn::Put(const KeyRef& key, ValueType type, int64_t expire_at_ms, std::string_view value,
                    const Record* old) {
+  NoteReplaced(key, old, type, value);
   if (!old) ++key_delta_;
   changes_.push_back(Change{key, false, type, expire_at_ms, old ? old->expire_at_ms : 0,
                             EncodeMetaValue(type, expire_at_ms, value)});
 }
 
 void WriteTxn::Delete(const KeyRef& key, const Record& old) {
+  NoteReplaced(key, &old, ValueType::kString, {});
   --key_delta_;
   changes_.push_back(Change{key, true, ValueType::kString, 0, old.expire_at_ms, {}});
 }
@@ -285,6 +301,7 @@ Status WriteTxn::Commit(int64_t now_ms) {
   if (changes_.empty() && subs_.empty()) return Status::Ok();
   if (ks_->rank_.active()) {
     for (const auto& [k, v] : subs_) ks_->rank_.OnSubWrite(k, v.has_value());
+    for (const auto& p : rank_drops_) ks_->rank_.Drop(p);
   }
   int64_t expires_delta = 0;
   uint64_t gen = 0;
@@ -340,6 +357,15 @@ Status WriteTxn::Commit(int64_t now_ms) {
 
 Status Keyspace::FlushPending() { return FlushUpTo(LastGen(this)); }
 
+Status Keyspace::FlushEverything() {
+  uint64_t open = 0;
+  {
+    std::lock_guard<std::mutex> g(pending_mu_);
+    open = open_gen_;
+  }
+  return FlushUpTo(open);
+}
+
 void Keyspace::StageRaw(Cf cf, std::string key, std::optional<std::string> value) {
   key.insert(key.begin(), static_cast<char>(cf));
   uint64_t gen = 0;
@@ -353,7 +379,7 @@ void Keyspace::StageRaw(Cf cf, std::string key, std::optional<std::string> value
 }
 
 Result<std::string> Keyspace::ExportSlots(const SlotRanges& ranges) {
-  auto s = FlushPending();
+  auto s = FlushEverything();
   if (!s.ok()) return s;
   std::string out;
   auto put = [&out](char tag, const rocksdb::Slice& k, const rocksdb::Slice& v) {
@@ -389,7 +415,7 @@ Result<std::string> Keyspace::ExportSlots(const SlotRanges& ranges) {
 }
 
 Status Keyspace::ImportSlots(const SlotRanges& ranges, std::string_view data, int64_t now_ms) {
-  auto s = FlushPending();
+  auto s = FlushEverything();
   if (!s.ok()) return s;
   auto lock = LockAll();
   // Keys of the old records must outlive the transaction (KeyRef views).

@@ -225,6 +225,8 @@ class Keyspace {
   std::vector<std::string> noted_expired_;  // guarded by noted_mu_
 
   Status FlushUpTo(uint64_t gen);
+  // Flushes the writes of every thread committed so far (snapshots).
+  Status FlushEverything();
   void OnFlushFailure(const Status& s);
   std::mutex flush_mu_;  // one flusher at a time, so batches land in order
   // The pending group: [cf:1][rocksdb key] -> value to put, or nullopt to
@@ -284,7 +286,10 @@ class WriteTxn {
   };
   Keyspace* ks_;
   std::vector<Change> changes_;
+  // A zset replaced or deleted: its rank index goes (storage/rank_index.h).
+  void NoteReplaced(const KeyRef& key, const Record* old, ValueType type, std::string_view value);
   std::vector<std::pair<std::string, std::optional<std::string>>> subs_;
+  std::vector<std::string> rank_drops_;
   int64_t key_delta_ = 0;
   bool delete_all_ = false;
 };

@@ -24,16 +24,21 @@ RankIndexes::~RankIndexes() = default;
 bool RankIndexes::Ensure(
     const std::string& prefix, uint64_t count,
     const std::function<bool(const std::function<void(std::string_view)>&)>& scan) {
-  std::lock_guard<std::mutex> g(mu_);
-  auto it = indexes_.find(prefix);
-  if (it != indexes_.end()) {
-    it->second->used = ++tick_;
-    return true;
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    auto it = indexes_.find(prefix);
+    if (it != indexes_.end()) {
+      it->second->used = ++tick_;
+      return true;
+    }
   }
   if (count < kMinMembers || count > kMaxEntries) return false;
+  // Built without the mutex: writes to other zsets go on meanwhile, and
+  // this zset's cannot (the caller holds its stripe lock).
   auto idx = std::make_unique<Index>();
   bool ok = scan([&idx](std::string_view entry) { idx->tree.insert(std::string(entry)); });
   if (!ok) return false;
+  std::lock_guard<std::mutex> g(mu_);
   EvictFor(idx->tree.size());
   entries_ += idx->tree.size();
   idx->used = ++tick_;
@@ -75,6 +80,15 @@ void RankIndexes::OnSubWrite(std::string_view key, bool put) {
   } else if (tree.erase(entry)) {
     --entries_;
   }
+}
+
+void RankIndexes::Drop(std::string_view prefix) {
+  std::lock_guard<std::mutex> g(mu_);
+  auto it = indexes_.find(prefix);
+  if (it == indexes_.end()) return;
+  entries_ -= it->second->tree.size();
+  indexes_.erase(it);
+  active_ = !indexes_.empty();
 }
 
 void RankIndexes::Clear() {

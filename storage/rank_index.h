@@ -28,7 +28,7 @@ class RankIndexes {
   // Below this many members a walk is cheap enough: no index.
   static constexpr uint64_t kMinMembers = 4096;
   // All indexes together hold at most this many entries (~80 bytes each).
-  static constexpr uint64_t kMaxEntries = 8'000'000;
+  static constexpr uint64_t kMaxEntries = 4'000'000;
 
   RankIndexes();
   ~RankIndexes();
@@ -48,6 +48,8 @@ class RankIndexes {
   // A member write of CF sub committed (key without the CF byte): updates
   // the index of its zset, if any. Cheap when there is none.
   void OnSubWrite(std::string_view key, bool put);
+  // The zset's members went away with its version (DEL, overwrite, expiry).
+  void Drop(std::string_view prefix);
   bool active() const { return active_.load(std::memory_order_relaxed); }
   // Drops every index (FLUSHALL, snapshot install).
   void Clear();
