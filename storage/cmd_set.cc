@@ -10,21 +10,9 @@
 
 #include "core/strutil.h"
 #include "storage/coll.h"
+#include "storage/coll_members.h"
 
 namespace shoal::storage::coll {
-
-// ---- shared with cmd_hash.cc (defined there) ----
-
-struct SampledMember {
-  std::string member;
-  std::string value;
-};
-bool SampleHashOrSet(Env& env, const Handle& h, uint64_t n, bool distinct, bool with_values,
-                     Rng& rng, std::vector<SampledMember>* out);
-bool AllMembers(Env& env, const Handle& h, bool with_values, std::vector<SampledMember>* out);
-void ScanHashOrSet(Env& env, Argv argv, ValueType type);
-bool RandomCountArg(Env& env, std::string_view arg, int64_t* count);
-void ReplyRandomMembers(Env& env, const Handle& h, int64_t count, bool with_values);
 
 namespace {
 

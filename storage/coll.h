@@ -63,7 +63,8 @@ struct Env {
 };
 
 // A key opened by a collection command. The caller holds its stripe lock
-// (Keyspace::LockKey / LockKeys) from Open until after Commit.
+// (Keyspace::LockKey / LockKeys) from Open until after Commit. Do not move
+// or copy a Handle after Open: `rec` may view into its own `scratch`.
 struct Handle {
   KeyRef ref{};
   std::optional<Record> rec;  // the physical record (possibly expired), for WriteTxn
