@@ -18,8 +18,34 @@ struct RankIndexes::Index {
   uint64_t used = 0;  // tick of the last use
 };
 
-RankIndexes::RankIndexes() = default;
-RankIndexes::~RankIndexes() = default;
+RankIndexes::RankIndexes() : reaper_([this] { ReaperLoop(); }) {}
+
+RankIndexes::~RankIndexes() {
+  {
+    std::lock_guard<std::mutex> g(mu_);
+    stopping_ = true;
+  }
+  reaper_cv_.notify_one();
+  reaper_.join();
+}
+
+void RankIndexes::ReaperLoop() {
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    reaper_cv_.wait(l, [this] { return stopping_ || !retired_.empty(); });
+    auto batch = std::move(retired_);
+    retired_.clear();
+    l.unlock();
+    batch.clear();  // the slow part, without the mutex
+    l.lock();
+    if (stopping_ && retired_.empty()) return;
+  }
+}
+
+void RankIndexes::Retire(std::unique_ptr<Index> idx) {
+  retired_.push_back(std::move(idx));
+  reaper_cv_.notify_one();
+}
 
 bool RankIndexes::Ensure(
     const std::string& prefix, uint64_t count,
@@ -87,12 +113,14 @@ void RankIndexes::Drop(std::string_view prefix) {
   auto it = indexes_.find(prefix);
   if (it == indexes_.end()) return;
   entries_ -= it->second->tree.size();
+  Retire(std::move(it->second));
   indexes_.erase(it);
   active_ = !indexes_.empty();
 }
 
 void RankIndexes::Clear() {
   std::lock_guard<std::mutex> g(mu_);
+  for (auto& [prefix, idx] : indexes_) Retire(std::move(idx));
   indexes_.clear();
   entries_ = 0;
   active_ = false;
@@ -105,6 +133,7 @@ void RankIndexes::EvictFor(uint64_t incoming) {
       if (it->second->used < oldest->second->used) oldest = it;
     }
     entries_ -= oldest->second->tree.size();
+    Retire(std::move(oldest->second));
     indexes_.erase(oldest);
   }
   active_ = !indexes_.empty();

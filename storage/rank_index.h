@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -20,6 +21,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 namespace shoal::storage {
 
@@ -57,7 +60,15 @@ class RankIndexes {
  private:
   struct Index;
   void EvictFor(uint64_t incoming);  // mu_ held
+  // Freeing a million-node tree takes tens of milliseconds: dropped indexes
+  // are destroyed by a background thread, not on the apply path.
+  void Retire(std::unique_ptr<Index> idx);  // mu_ held
+  void ReaperLoop();
   std::mutex mu_;
+  std::condition_variable reaper_cv_;
+  std::vector<std::unique_ptr<Index>> retired_;  // guarded by mu_
+  bool stopping_ = false;                        // guarded by mu_
+  std::thread reaper_;
   std::map<std::string, std::unique_ptr<Index>, std::less<>> indexes_;  // guarded by mu_
   uint64_t entries_ = 0;                                                // guarded by mu_
   uint64_t tick_ = 0;                                                   // guarded by mu_
