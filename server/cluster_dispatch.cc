@@ -254,7 +254,8 @@ void Connection::OnReadDone(ReplySlot* rs, const CommandSpec* top, const Command
 
 void Connection::Forward(ReplySlot* rs, uint64_t node, std::string encoded, bool write, int hops,
                          std::shared_ptr<BlockTry> block) {
-  client::AsyncConnection* conn = worker_.ForwardTo(node, server_.config_requirepass());
+  client::AsyncConnection* conn =
+      worker_.ForwardTo(node, server_.config_requirepass(), writer_.resp3());
   if (conn == nullptr) {
     return Fill(rs, "-CLUSTERDOWN unknown node " + std::to_string(node) + "; not executed\r\n");
   }

@@ -181,12 +181,22 @@ void Connection::Continue() {
     out_.append(slots_.front().data);
     slots_.pop_front();
   }
-  if (writing_ || reading_) return;
+  if (writing_) return;
+  // A read may be outstanding (a blocked client is still read): replies go
+  // out anyway.
   if (!out_.empty()) {
     DoWrite();
     return;
   }
-  if (inflight_ > 0) return;  // each completion calls Continue
+  if (reading_) return;
+  if (inflight_ > 0) {
+    // Each completion calls Continue. A client waiting in a blocking
+    // command is still read (unless it already sent more than the command:
+    // reading on would move that input under the parser): its disconnect
+    // ends the wait at once, and the element goes to the next waiter.
+    if (blocked_cmd_ && !blocked_) DoRead();
+    return;
+  }
   if (close_after_write_) {
     Close("quit");
     return;
@@ -305,7 +315,7 @@ bool Connection::DispatchCommand(Args args) {
     QueueCommand(top, spec, args);
     return true;
   }
-  if (server_.host() != nullptr && spec->first_key > 0 && !tx_control) {
+  if (server_.host() != nullptr && (spec->first_key > 0 || spec->keys != nullptr) && !tx_control) {
     return DispatchClustered(top, spec, args);
   }
   // Keyless commands run in request order: after what is in flight.

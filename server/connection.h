@@ -112,7 +112,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // What in-flight deferred commands are doing: only commands of the same
   // kind and target may overlap, so a read never runs before an earlier
   // write of the same connection has been applied.
-  enum class Deferred : uint8_t { kNone, kLocalWrite, kLocalRead, kForward };
+  // kBlocked: a blocking command waits; nothing may overlap it.
+  enum class Deferred : uint8_t { kNone, kLocalWrite, kLocalRead, kForward, kBlocked };
 
   void DoRead();
   void OnRead(const std::error_code& ec, size_t n);
@@ -140,7 +141,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void SubmitToShard(uint32_t shard, uint16_t slot, std::string op,
                      std::vector<std::string> forward_args);
   // One attempt of the blocked command; `done` gets its raw reply.
-  void TryBlockedOnce(std::function<void(std::string)> done);
+  void TryBlockedOnce(const std::function<void(std::string)>& done);
   void FinishBlocked(std::string reply);
   std::string BlockedNull() const;
   void OnWriteDone(ReplySlot* slot, uint32_t shard, uint16_t key_slot, cluster::Outcome o,
@@ -192,6 +193,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::vector<std::string> argv;
     std::unique_ptr<asio::steady_timer> timer;
     bool timed_out = false;  // the timeout passed while a retry was in flight
+    // Nothing else may hold the connection while it waits (no read, no
+    // timer with timeout 0); released when the wait ends.
+    std::shared_ptr<Connection> keep;
   };
   std::unique_ptr<Blocked> blocked_cmd_;
 

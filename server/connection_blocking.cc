@@ -56,7 +56,10 @@ void Connection::Block(ReplySlot* rs, const CommandSpec* spec, std::vector<std::
   std::string_view t = TimeoutFirst(spec->name) ? argv[1] : argv.back();
   double seconds = std::strtod(std::string(t).c_str(), nullptr);
   b->argv = std::move(argv);
+  b->keep = shared_from_this();
   blocked_cmd_ = std::move(b);
+  // Later commands wait until it is served, as in Redis.
+  inflight_kind_ = Deferred::kBlocked;
   auto& reg = server_.blocking();
   reg.Add(blocked_cmd_->wait);
   if (seconds > 0) {
@@ -92,7 +95,9 @@ void Connection::RetryBlocked() {
   auto self = shared_from_this();
   TryBlockedOnce([self, wait](std::string reply) {
     if (!self->blocked_cmd_ || self->blocked_cmd_->wait != wait) return;
-    const bool would_block = reply == storage::kWouldBlockReply;
+    // A key of another type appeared meanwhile: Redis keeps such a client
+    // blocked (only the first attempt reports WRONGTYPE).
+    const bool would_block = reply == storage::kWouldBlockReply || reply.starts_with("-WRONGTYPE");
     self->server_.blocking().RetryDone(wait, !would_block);
     if (!would_block) return self->FinishBlocked(std::move(reply));
     if (self->blocked_cmd_->timed_out) {
@@ -103,6 +108,8 @@ void Connection::RetryBlocked() {
 }
 
 void Connection::FinishBlocked(std::string reply) {
+  // Every caller holds a reference of its own, so dropping `keep` here
+  // never destroys this connection under our feet.
   auto b = std::move(blocked_cmd_);
   if (!b) return;
   if (b->timer) b->timer->cancel();
@@ -110,7 +117,7 @@ void Connection::FinishBlocked(std::string reply) {
   if (!closed_) Fill(b->slot, std::move(reply));
 }
 
-void Connection::TryBlockedOnce(std::function<void(std::string)> done) {
+void Connection::TryBlockedOnce(const std::function<void(std::string)>& done) {
   const auto& argv = blocked_cmd_->argv;
   std::vector<std::string_view> views(argv.begin(), argv.end());
   storage::Op op;
@@ -160,7 +167,8 @@ void Connection::TryBlockedOnce(std::function<void(std::string)> done) {
     return done("-MOVED " + std::to_string(slot) + " " + node->host + ":" +
                 std::to_string(node->port) + "\r\n");
   }
-  client::AsyncConnection* conn = worker_.ForwardTo(leader, server_.config_requirepass());
+  client::AsyncConnection* conn =
+      worker_.ForwardTo(leader, server_.config_requirepass(), writer_.resp3());
   if (conn == nullptr) return not_now();
   std::vector<std::string_view> fwd;
   fwd.reserve(views.size() + 1);

@@ -95,8 +95,10 @@ void Worker::FlushSubmissions() {
   reads_.clear();
 }
 
-client::AsyncConnection* Worker::ForwardTo(uint64_t node, const std::string& password) {
-  auto it = forwards_.find(node);
+client::AsyncConnection* Worker::ForwardTo(uint64_t node, const std::string& password, bool resp3) {
+  // One connection per node and protocol: replies pass through verbatim.
+  const uint64_t slot = node * 2 + (resp3 ? 1 : 0);
+  auto it = forwards_.find(slot);
   if (it != forwards_.end()) return it->second.get();
   const cluster::NodeAddress* addr = host->def().Node(node);
   if (addr == nullptr) return nullptr;
@@ -111,16 +113,19 @@ client::AsyncConnection* Worker::ForwardTo(uint64_t node, const std::string& pas
   if (!password.empty()) {
     conn->Send(client::Client::Encode({"AUTH", password}), ignore);
   }
+  if (resp3) conn->Send(client::Client::Encode({"HELLO", "3"}), ignore);
   conn->Send(client::Client::Encode({"READWRITE"}), ignore);
-  return forwards_.emplace(node, std::move(conn)).first->second.get();
+  return forwards_.emplace(slot, std::move(conn)).first->second.get();
 }
 
 void Worker::DropForward(uint64_t node) {
-  auto it = forwards_.find(node);
-  if (it == forwards_.end()) return;
-  auto conn = std::move(it->second);
-  forwards_.erase(it);
-  conn->Close();
+  for (uint64_t slot : {node * 2, node * 2 + 1}) {
+    auto it = forwards_.find(slot);
+    if (it == forwards_.end()) continue;
+    auto conn = std::move(it->second);
+    forwards_.erase(it);
+    conn->Close();
+  }
 }
 
 void Server::set_host(cluster::Host* host) {

@@ -69,7 +69,7 @@ struct Worker {
   void Submit(cluster::ReadRequest r);
   // The pipelined connection this worker forwards commands to `node` on;
   // null when the node is unknown.
-  client::AsyncConnection* ForwardTo(uint64_t node, const std::string& password);
+  client::AsyncConnection* ForwardTo(uint64_t node, const std::string& password, bool resp3);
   // Forgets a failed forwarding connection (the next one handshakes anew).
   void DropForward(uint64_t node);
 

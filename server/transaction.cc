@@ -9,6 +9,9 @@
 // applied if any digest changed, so every replica decides the same.
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+
+#include "client/client.h"
 #include "core/keyslot.h"
 #include "core/strutil.h"
 #include "server/commands/util.h"
@@ -19,6 +22,30 @@
 
 namespace shoal::server {
 namespace {
+
+// The WATCH digests of `keys`, as space-separated decimals.
+std::string Digests(storage::Keyspace& ks, Args keys, int64_t now_ms) {
+  std::string out;
+  for (auto key : keys) {
+    storage::KeyRef ref = storage::Keyspace::Ref(key);
+    auto lock = ks.LockKey(ref);
+    if (!out.empty()) out.push_back(' ');
+    out += std::to_string(ks.Digest(ref, now_ms));
+  }
+  return out;
+}
+
+std::vector<uint64_t> ParseDigests(std::string_view text) {
+  std::vector<uint64_t> out;
+  while (!text.empty()) {
+    size_t sp = text.find(' ');
+    std::string part(text.substr(0, sp));
+    char* end = nullptr;
+    out.push_back(std::strtoull(part.c_str(), &end, 10));
+    text = sp == std::string_view::npos ? std::string_view() : text.substr(sp + 1);
+  }
+  return out;
+}
 
 // Keyless commands a transaction may hold (they need no connection and
 // change nothing outside the keyspace).
@@ -140,6 +167,12 @@ void ShoalExecCmd(CommandContext& ctx, Args a) {
   ctx.Propose(*op);
 }
 
+// SHOAL.DIGEST key [key ...]: the WATCH digests of keys, as space-separated
+// decimals, from the shard's leader (after its ReadIndex round).
+void DigestCmd(CommandContext& ctx, Args a) {
+  ctx.out.Bulk(Digests(ctx.ks(), a.subspan(1), ctx.now_ms));
+}
+
 constexpr uint32_t kTx = kNoScript | kLoading | kStale | kFast | kAllowBusy | kTxControl;
 
 constexpr CommandSpec kCommands[] = {
@@ -167,6 +200,8 @@ constexpr CommandSpec kCommands[] = {
      {},
      {},
      TryKeys},
+    {"shoal.digest", -2, kReadOnly, 1, -1, 1, DigestCmd, "shoal", "0.1.0",
+     "Internal: the state digests of watched keys, asked of their shard's leader.", "O(N)"},
     {"shoal.exec", 3, kWrite, 1, 1, 1, ShoalExecCmd, "shoal", "0.1.0",
      "Internal: a transaction forwarded to the leader of its keys' shard.",
      "Depends on commands in the transaction"},
@@ -207,22 +242,61 @@ void Connection::Discard() {
 }
 
 void Connection::Watch(CommandContext& ctx, Args keys) {
-  storage::Keyspace& ks = server_.keyspace();
   cluster::Host* host = server_.host();
-  for (auto key : keys) {
-    if (host != nullptr) {
-      // The digest comes from this node's replica of the shard: a stale one
-      // can only make EXEC abort, never let a changed key through.
-      uint32_t shard = host->ShardOf(KeySlot(key));
-      if (!host->HoldsShard(shard)) {
-        return ctx.Error(
-            "ERR WATCH needs a replica of the key's shard on this node; connect to one of its "
-            "replicas (CLUSTER SHARDS)");
+  uint32_t shard = UINT32_MAX;
+  if (host != nullptr) {
+    for (auto key : keys) {
+      uint32_t sh = host->ShardOf(KeySlot(key));
+      if (shard != UINT32_MAX && sh != shard) {
+        return ctx.Error("CROSSSLOT Keys in request don't hash to the same slot");
       }
+      shard = sh;
     }
-    storage::KeyRef ref = storage::Keyspace::Ref(key);
-    auto lock = ks.LockKey(ref);
-    watched_.emplace_back(std::string(key), ks.Digest(ref, now_ms_));
+  }
+  const uint64_t leader = host != nullptr ? host->LeaderOf(shard) : 0;
+  if (host != nullptr && leader != host->self()) {
+    // The digests must include every write acknowledged before this WATCH,
+    // which this node's replica may not have applied yet: the leader
+    // computes them after a ReadIndex round (SHOAL.DIGEST).
+    if (leader == 0) {
+      return ctx.Error("CLUSTERDOWN The cluster is down: shard " + std::to_string(shard) +
+                       " has no leader; WATCH was not executed");
+    }
+    client::AsyncConnection* conn =
+        worker_.ForwardTo(leader, server_.config_requirepass(), /*resp3=*/false);
+    if (conn == nullptr) return ctx.Error("CLUSTERDOWN unknown node; WATCH was not executed");
+    std::vector<std::string_view> fwd = {"SHOAL.DIGEST"};
+    fwd.insert(fwd.end(), keys.begin(), keys.end());
+    std::vector<std::string> owned(keys.begin(), keys.end());
+    ReplySlot* rs = NewSlot();
+    inflight_kind_ = Deferred::kForward;
+    inflight_target_ = leader;
+    auto self = shared_from_this();
+    conn->Send(client::Client::Encode(std::span<const std::string_view>(fwd)),
+               [self, rs, leader, owned = std::move(owned)](const Status& s, std::string_view raw) {
+                 if (self->closed_) return;
+                 if (!s.ok()) self->worker_.DropForward(leader);
+                 // "$<len>\r\n<d1 d2 ...>\r\n"
+                 std::vector<uint64_t> digests;
+                 if (s.ok() && raw.starts_with("$")) {
+                   auto body = raw.substr(raw.find('\n') + 1);
+                   digests = ParseDigests(body.substr(0, body.size() >= 2 ? body.size() - 2 : 0));
+                 }
+                 if (digests.size() != owned.size()) {
+                   return self->Fill(rs,
+                                     "-TRYAGAIN the shard's leader could not be asked for the "
+                                     "watched keys' state; WATCH was not executed\r\n");
+                 }
+                 for (size_t i = 0; i < owned.size(); ++i) {
+                   self->watched_.emplace_back(owned[i], digests[i]);
+                 }
+                 self->Fill(rs, "+OK\r\n");
+               });
+    return;
+  }
+  auto digests = ParseDigests(Digests(server_.keyspace(), keys, now_ms_));
+  for (size_t i = 0; i < keys.size() && i < digests.size(); ++i) {
+    watched_.emplace_back(std::string(keys[i]), digests[i]);
   }
   ctx.out.Ok();
 }

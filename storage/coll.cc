@@ -62,9 +62,10 @@ void Create(Env& env, Handle* h, ValueType type) {
   h->expire_at_ms = 0;
   h->meta = CollMeta{};
   h->meta.version = env.ks.NewVersion();
-  // Deterministic and larger than any earlier incarnation's counter in
-  // practice, so WATCH sees a delete + recreate as a change.
-  h->meta.mod = static_cast<uint64_t>(env.now_ms) << 10;
+  // The op's seed: the same on every replica, and another value than any
+  // earlier incarnation's counter (WATCH sees a delete + recreate, even
+  // within one millisecond, as a change).
+  h->meta.mod = env.seed ^ (static_cast<uint64_t>(env.now_ms) << 20);
   h->meta.head = uint64_t{1} << 63;
 }
 
