@@ -102,7 +102,7 @@ void RankIndexes::OnSubWrite(std::string_view key, bool put) {
   auto& tree = it->second->tree;
   std::string entry(key.substr(prefix_len));
   if (put) {
-    if (tree.insert(std::move(entry)).second) ++entries_;
+    if (tree.insert(entry).second) ++entries_;
   } else if (tree.erase(entry)) {
     --entries_;
   }
