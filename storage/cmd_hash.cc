@@ -1,14 +1,10 @@
 // Hash commands over the sub-key encoding (storage/coll.h): a field is the
 // sub-record SubKey(h, kTagMember, field) holding the value.
-#include <algorithm>
 #include <cmath>
-#include <deque>
 #include <limits>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -18,17 +14,6 @@
 
 namespace shoal::storage::coll {
 namespace {
-
-void WrongArity(Env& env, std::string_view name) {
-  env.out.Error("ERR wrong number of arguments for '" + ToLower(name) + "' command");
-}
-
-struct Locked {
-  explicit Locked(Env& env, std::string_view key)
-      : ref(Keyspace::Ref(key)), lock(env.ks.LockKey(ref)) {}
-  KeyRef ref;
-  Keyspace::Lock lock;
-};
 
 // False after replying (WRONGTYPE, storage error).
 bool OpenHash(Env& env, std::string_view key, Handle* h) {
@@ -147,37 +132,8 @@ void Hgetall(Env& env, Argv argv) { ReplyAll(env, argv, true, true); }
 void Hkeys(Env& env, Argv argv) { ReplyAll(env, argv, true, false); }
 void Hvals(Env& env, Argv argv) { ReplyAll(env, argv, false, true); }
 
-void Hdel(Env& env, Argv argv) {
-  Locked l(env, argv[1]);
-  Handle h;
-  if (!OpenHash(env, argv[1], &h)) return;
-  if (!h.live) return env.out.Integer(0);
-  WriteTxn txn(&env.ks);
-  std::unordered_set<std::string_view> seen;
-  int64_t removed = 0;
-  for (size_t i = 2; i < argv.size(); ++i) {
-    if (!seen.insert(argv[i]).second) continue;
-    std::string sk = SubKey(h, kTagMember, argv[i]);
-    std::optional<std::string> old;
-    if (!GetSub(env, sk, &old)) return;
-    if (!old) continue;
-    txn.DeleteSub(std::move(sk));
-    ++removed;
-  }
-  if (removed > 0) {
-    h.meta.count -= std::min<uint64_t>(h.meta.count, static_cast<uint64_t>(removed));
-    SaveMeta(env, txn, &h);
-    if (!env.Commit(txn)) return;
-  }
-  env.out.Integer(removed);
-}
-
-void Hlen(Env& env, Argv argv) {
-  Locked l(env, argv[1]);
-  Handle h;
-  if (!OpenHash(env, argv[1], &h)) return;
-  env.out.Integer(h.live ? static_cast<int64_t>(h.meta.count) : 0);
-}
+void Hdel(Env& env, Argv argv) { RemoveMembers(env, argv, ValueType::kHash); }
+void Hlen(Env& env, Argv argv) { ReplyCount(env, argv, ValueType::kHash); }
 
 // HEXISTS and HSTRLEN.
 void FieldInfo(Env& env, Argv argv, bool length) {
@@ -249,32 +205,18 @@ void Hincrbyfloat(Env& env, Argv argv) {
 void Hscan(Env& env, Argv argv) { ScanHashOrSet(env, argv, ValueType::kHash); }
 
 void Hrandfield(Env& env, Argv argv) {
-  if (argv.size() == 2) {
-    Locked l(env, argv[1]);
-    Handle h;
-    if (!OpenHash(env, argv[1], &h)) return;
-    if (!h.live) return env.out.Null();
-    Rng rng(env.seed);
-    std::vector<SampledMember> picked;
-    if (!SampleHashOrSet(env, h, 1, false, false, rng, &picked)) return;
-    if (picked.empty()) return env.out.Null();
-    return env.out.Bulk(picked[0].member);
-  }
-  int64_t l_count = 0;
-  if (!RandomCountArg(env, argv[2], &l_count)) return;
+  if (argv.size() == 2) return RandomMembers(env, argv[1], ValueType::kHash, std::nullopt, false);
+  auto count = RandomCountArg(env, argv[2]);
+  if (!count) return;
   if (argv.size() > 4 || (argv.size() == 4 && !Is(argv[3], "WITHVALUES"))) {
     return env.out.Error(errors::kSyntax);
   }
   const bool with_values = argv.size() == 4;
   constexpr int64_t kHalf = std::numeric_limits<int64_t>::max() / 2;
-  if (with_values && (l_count < -kHalf || l_count > kHalf)) {
+  if (with_values && (*count < -kHalf || *count > kHalf)) {
     return env.out.Error("ERR value is out of range");
   }
-  Locked l(env, argv[1]);
-  Handle h;
-  if (!OpenHash(env, argv[1], &h)) return;
-  if (!h.live || l_count == 0) return env.out.ArrayHeader(0);
-  ReplyRandomMembers(env, h, l_count, with_values);
+  RandomMembers(env, argv[1], ValueType::kHash, count, with_values);
 }
 
 constexpr CmdImpl kImpls[] = {

@@ -16,6 +16,7 @@
 
 #include "core/strutil.h"
 #include "storage/coll.h"
+#include "storage/coll_members.h"
 
 namespace shoal::storage::coll {
 namespace {
@@ -27,10 +28,6 @@ std::string ElemKey(const Handle& h, uint64_t pos) { return SubKey(h, kTagElem, 
 
 // A list whose metadata promises elements the store does not have.
 void ReplyMissing(Env& env) { env.out.Error("ERR storage error: list element missing"); }
-
-void ReplyArity(Env& env, std::string_view name) {
-  env.out.Error("ERR wrong number of arguments for '" + ToLower(name) + "' command");
-}
 
 // Makes `h` a new empty list.
 void CreateList(Env& env, Handle* h) {
@@ -114,26 +111,6 @@ bool ParseWhere(Env& env, std::string_view arg, bool* left) {
   return true;
 }
 
-// An integer in [min, max]; replies `msg` (or Redis's range text) if not.
-std::optional<int64_t> RangeInt(Env& env, std::string_view s, int64_t min, int64_t max,
-                                const char* msg) {
-  auto v = ParseInt64(s);
-  if (!v) {
-    env.out.Error(msg ? msg : errors::kNotInteger);
-    return std::nullopt;
-  }
-  if (*v < min || *v > max) {
-    if (msg) {
-      env.out.Error(msg);
-    } else {
-      env.out.Error("ERR value is out of range, value must between " + std::to_string(min) +
-                    " and " + std::to_string(max));
-    }
-    return std::nullopt;
-  }
-  return v;
-}
-
 // A blocking command's timeout in seconds, checked as Redis checks it; the
 // server does the waiting, so the value itself is not needed here.
 bool TimeoutOk(Env& env, std::string_view s) {
@@ -175,8 +152,7 @@ bool NormalizeRange(int64_t len, int64_t* start, int64_t* stop) {
 
 void PushGeneric(Env& env, Argv argv, bool left, bool only_existing) {
   std::string_view key = argv[1];
-  KeyRef k = Keyspace::Ref(key);
-  auto lock = env.ks.LockKey(k);
+  Locked l(env, key);
   Handle h;
   if (!Open(env, key, ValueType::kList, &h)) return;
   if (!h.live) {
@@ -199,7 +175,7 @@ void Rpushx(Env& env, Argv argv) { PushGeneric(env, argv, false, true); }
 // ---- pops ----
 
 void PopGeneric(Env& env, Argv argv, bool left) {
-  if (argv.size() > 3) return ReplyArity(env, argv[0]);
+  if (argv.size() > 3) return WrongArity(env, argv[0]);
   const bool has_count = argv.size() == 3;
   int64_t count = 1;
   if (has_count) {
@@ -209,8 +185,7 @@ void PopGeneric(Env& env, Argv argv, bool left) {
     count = *c;
   }
   std::string_view key = argv[1];
-  KeyRef k = Keyspace::Ref(key);
-  auto lock = env.ks.LockKey(k);
+  Locked l(env, key);
   Handle h;
   if (!Open(env, key, ValueType::kList, &h)) return;
   if (!h.live) return has_count ? env.out.NullArray() : env.out.Null();
@@ -232,10 +207,7 @@ void Rpop(Env& env, Argv argv) { PopGeneric(env, argv, false); }
 // [key, [elements]]; when all are empty replies a null array and sets
 // would_block if `blocking`.
 void MultiPop(Env& env, Argv keys, bool left, int64_t count, bool blocking) {
-  std::vector<KeyRef> refs;
-  refs.reserve(keys.size());
-  for (auto key : keys) refs.push_back(Keyspace::Ref(key));
-  auto lock = env.ks.LockKeys(refs);
+  auto lock = LockKeys(env, keys);
   for (auto key : keys) {
     Handle h;
     if (!Open(env, key, ValueType::kList, &h)) return;
@@ -255,51 +227,19 @@ void MultiPop(Env& env, Argv keys, bool left, int64_t count, bool blocking) {
   env.out.NullArray();
 }
 
-// LMPOP's and BLMPOP's "numkeys key... LEFT|RIGHT [COUNT n]" from
-// argv[numkeys_at]; replies the error and returns false when malformed.
-bool ParseMpop(Env& env, Argv argv, size_t numkeys_at, Argv* keys, bool* left, int64_t* count) {
-  auto numkeys = RangeInt(env, argv[numkeys_at], 1, std::numeric_limits<int64_t>::max(),
-                          "ERR numkeys should be greater than 0");
-  if (!numkeys) return false;
-  const size_t first_key = numkeys_at + 1;
-  if (static_cast<uint64_t>(*numkeys) >= argv.size() - first_key) {
-    env.out.Error(errors::kSyntax);
-    return false;
-  }
-  const size_t where_at = first_key + static_cast<size_t>(*numkeys);
-  if (!ParseWhere(env, argv[where_at], left)) return false;
-  *count = -1;
-  for (size_t i = where_at + 1; i < argv.size(); ++i) {
-    if (*count == -1 && Is(argv[i], "count") && i + 1 < argv.size()) {
-      auto c = RangeInt(env, argv[++i], 1, std::numeric_limits<int64_t>::max(),
-                        "ERR count should be greater than 0");
-      if (!c) return false;
-      *count = *c;
-    } else {
-      env.out.Error(errors::kSyntax);
-      return false;
-    }
-  }
-  if (*count == -1) *count = 1;
-  *keys = argv.subspan(first_key, static_cast<size_t>(*numkeys));
-  return true;
-}
-
+// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]
 void Lmpop(Env& env, Argv argv) {
-  Argv keys;
-  bool left = true;
-  int64_t count = 1;
-  if (!ParseMpop(env, argv, 1, &keys, &left, &count)) return;
-  MultiPop(env, keys, left, count, false);
+  MpopArgs a;
+  if (!ParseMpopArgs(env, argv, 1, "left", "right", &a)) return;
+  MultiPop(env, a.keys, !a.second_end, a.count, false);
 }
 
+// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
 void Blmpop(Env& env, Argv argv) {
-  Argv keys;
-  bool left = true;
-  int64_t count = 1;
-  if (!ParseMpop(env, argv, 2, &keys, &left, &count)) return;
+  MpopArgs a;
+  if (!ParseMpopArgs(env, argv, 2, "left", "right", &a)) return;
   if (!TimeoutOk(env, argv[1])) return;
-  MultiPop(env, keys, left, count, true);
+  MultiPop(env, a.keys, !a.second_end, a.count, true);
 }
 
 void BpopGeneric(Env& env, Argv argv, bool left) {
@@ -374,24 +314,26 @@ void Brpoplpush(Env& env, Argv argv) {
 
 // ---- reads ----
 
-void Llen(Env& env, Argv argv) {
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
-  Handle h;
-  if (!Open(env, argv[1], ValueType::kList, &h)) return;
-  env.out.Integer(h.live ? static_cast<int64_t>(h.meta.count) : 0);
+void Llen(Env& env, Argv argv) { ReplyCount(env, argv, ValueType::kList); }
+
+// LRANGE's and LTRIM's start and stop (argv[2], argv[3]), as given. False
+// after replying.
+bool StartStopArgs(Env& env, Argv argv, int64_t* start, int64_t* stop) {
+  auto a = Int(env, argv[2]);
+  if (!a) return false;
+  auto b = Int(env, argv[3]);
+  if (!b) return false;
+  *start = *a;
+  *stop = *b;
+  return true;
 }
 
 void Lrange(Env& env, Argv argv) {
-  auto start = Int(env, argv[2]);
-  if (!start) return;
-  auto stop = Int(env, argv[3]);
-  if (!stop) return;
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
+  int64_t from = 0, to = 0;
+  if (!StartStopArgs(env, argv, &from, &to)) return;
+  Locked l(env, argv[1]);
   Handle h;
   if (!Open(env, argv[1], ValueType::kList, &h)) return;
-  int64_t from = *start, to = *stop;
   if (!h.live || !NormalizeRange(static_cast<int64_t>(h.meta.count), &from, &to)) {
     return env.out.ArrayHeader(0);
   }
@@ -412,8 +354,7 @@ std::optional<uint64_t> IndexPos(const Handle& h, int64_t index) {
 }
 
 void Lindex(Env& env, Argv argv) {
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
+  Locked l(env, argv[1]);
   Handle h;
   if (!Open(env, argv[1], ValueType::kList, &h)) return;
   if (!h.live) return env.out.Null();
@@ -457,8 +398,7 @@ void Lpos(Env& env, Argv argv) {
   const bool reverse = rank < 0;
   if (reverse) rank = -rank;
 
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
+  Locked l(env, argv[1]);
   Handle h;
   if (!Open(env, argv[1], ValueType::kList, &h)) return;
   if (!h.live || h.meta.count == 0) {
@@ -491,8 +431,7 @@ void Lpos(Env& env, Argv argv) {
 // ---- in-place changes ----
 
 void Lset(Env& env, Argv argv) {
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
+  Locked l(env, argv[1]);
   Handle h;
   if (!Open(env, argv[1], ValueType::kList, &h)) return;
   if (!h.live) return env.out.Error(errors::kNoSuchKey);
@@ -515,8 +454,7 @@ void Linsert(Env& env, Argv argv) {
     return env.out.Error(errors::kSyntax);
   }
   std::string_view key = argv[1], pivot = argv[3], element = argv[4];
-  KeyRef k = Keyspace::Ref(key);
-  auto lock = env.ks.LockKey(k);
+  Locked l(env, key);
   Handle h;
   if (!Open(env, key, ValueType::kList, &h)) return;
   if (!h.live || h.meta.count == 0) return env.out.Integer(0);
@@ -562,8 +500,7 @@ void Lrem(Env& env, Argv argv) {
   auto limit = Int(env, argv[2]);
   if (!limit) return;
   std::string_view key = argv[1], element = argv[3];
-  KeyRef k = Keyspace::Ref(key);
-  auto lock = env.ks.LockKey(k);
+  Locked l(env, key);
   Handle h;
   if (!Open(env, key, ValueType::kList, &h)) return;
   if (!h.live || h.meta.count == 0) return env.out.Integer(0);
@@ -624,17 +561,13 @@ void Lrem(Env& env, Argv argv) {
 }
 
 void Ltrim(Env& env, Argv argv) {
-  auto start = Int(env, argv[2]);
-  if (!start) return;
-  auto stop = Int(env, argv[3]);
-  if (!stop) return;
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
+  int64_t from = 0, to = 0;
+  if (!StartStopArgs(env, argv, &from, &to)) return;
+  Locked l(env, argv[1]);
   Handle h;
   if (!Open(env, argv[1], ValueType::kList, &h)) return;
   if (!h.live) return env.out.Ok();
   const uint64_t head = h.meta.head, len = h.meta.count;
-  int64_t from = *start, to = *stop;
   uint64_t keep_from = 0, keep_count = 0;
   if (NormalizeRange(static_cast<int64_t>(len), &from, &to)) {
     keep_from = static_cast<uint64_t>(from);

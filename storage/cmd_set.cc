@@ -16,13 +16,6 @@ namespace shoal::storage::coll {
 
 namespace {
 
-struct Locked {
-  explicit Locked(Env& env, std::string_view key)
-      : ref(Keyspace::Ref(key)), lock(env.ks.LockKey(ref)) {}
-  KeyRef ref;
-  Keyspace::Lock lock;
-};
-
 bool OpenSet(Env& env, std::string_view key, Handle* h) {
   return Open(env, key, ValueType::kSet, h);
 }
@@ -60,30 +53,7 @@ void Sadd(Env& env, Argv argv) {
   env.out.Integer(added);
 }
 
-void Srem(Env& env, Argv argv) {
-  Locked l(env, argv[1]);
-  Handle h;
-  if (!OpenSet(env, argv[1], &h)) return;
-  if (!h.live) return env.out.Integer(0);
-  WriteTxn txn(&env.ks);
-  std::unordered_set<std::string_view> seen;
-  int64_t removed = 0;
-  for (size_t i = 2; i < argv.size(); ++i) {
-    if (!seen.insert(argv[i]).second) continue;
-    std::string sk = SubKey(h, kTagMember, argv[i]);
-    std::optional<std::string> old;
-    if (!GetSub(env, sk, &old)) return;
-    if (!old) continue;
-    txn.DeleteSub(std::move(sk));
-    ++removed;
-  }
-  if (removed > 0) {
-    h.meta.count -= std::min<uint64_t>(h.meta.count, static_cast<uint64_t>(removed));
-    SaveMeta(env, txn, &h);
-    if (!env.Commit(txn)) return;
-  }
-  env.out.Integer(removed);
-}
+void Srem(Env& env, Argv argv) { RemoveMembers(env, argv, ValueType::kSet); }
 
 void Smembers(Env& env, Argv argv) {
   Locked l(env, argv[1]);
@@ -121,21 +91,15 @@ void Smismember(Env& env, Argv argv) {
   for (bool f : found) env.out.Integer(f ? 1 : 0);
 }
 
-void Scard(Env& env, Argv argv) {
-  Locked l(env, argv[1]);
-  Handle h;
-  if (!OpenSet(env, argv[1], &h)) return;
-  env.out.Integer(h.live ? static_cast<int64_t>(h.meta.count) : 0);
-}
+void Scard(Env& env, Argv argv) { ReplyCount(env, argv, ValueType::kSet); }
 
 void Spop(Env& env, Argv argv) {
   if (argv.size() > 3) return env.out.Error(errors::kSyntax);
   const bool with_count = argv.size() == 3;
   uint64_t count = 1;
   if (with_count) {
-    auto n = Int(env, argv[2]);
+    auto n = PositiveInt(env, argv[2]);
     if (!n) return;
-    if (*n < 0) return env.out.Error("ERR value is out of range, must be positive");
     count = static_cast<uint64_t>(*n);
   }
   Locked l(env, argv[1]);
@@ -164,24 +128,12 @@ void Spop(Env& env, Argv argv) {
 
 void Srandmember(Env& env, Argv argv) {
   if (argv.size() > 3) return env.out.Error(errors::kSyntax);
-  if (argv.size() == 2) {
-    Locked l(env, argv[1]);
-    Handle h;
-    if (!OpenSet(env, argv[1], &h)) return;
-    if (!h.live) return env.out.Null();
-    Rng rng(env.seed);
-    std::vector<SampledMember> picked;
-    if (!SampleHashOrSet(env, h, 1, false, false, rng, &picked)) return;
-    if (picked.empty()) return env.out.Null();
-    return env.out.Bulk(picked[0].member);
+  std::optional<int64_t> count;
+  if (argv.size() == 3) {
+    count = RandomCountArg(env, argv[2]);
+    if (!count) return;
   }
-  int64_t n = 0;
-  if (!RandomCountArg(env, argv[2], &n)) return;
-  Locked l(env, argv[1]);
-  Handle h;
-  if (!OpenSet(env, argv[1], &h)) return;
-  if (!h.live || n == 0) return env.out.ArrayHeader(0);
-  ReplyRandomMembers(env, h, n, false);
+  RandomMembers(env, argv[1], ValueType::kSet, count, false);
 }
 
 void Smove(Env& env, Argv argv) {
@@ -242,6 +194,7 @@ bool Intersect(Env& env, std::vector<Handle>& hs, uint64_t limit, std::vector<st
     if (!h.live) return true;
   }
   std::vector<const Handle*> order;
+  order.reserve(hs.size());
   for (const auto& h : hs) order.push_back(&h);
   std::stable_sort(order.begin(), order.end(),
                    [](const Handle* a, const Handle* b) { return a->meta.count < b->meta.count; });
@@ -343,9 +296,7 @@ bool Compute(Env& env, SetOp op, std::vector<Handle>& hs, std::vector<std::strin
 // SINTER / SUNION / SDIFF key [key ...]
 void SetOpReply(Env& env, Argv argv, SetOp op) {
   auto keys = argv.subspan(1);
-  std::vector<KeyRef> refs;
-  for (auto k : keys) refs.push_back(Keyspace::Ref(k));
-  auto lock = env.ks.LockKeys(refs);
+  auto lock = LockKeys(env, keys);
   std::vector<Handle> hs(keys.size());
   if (!OpenSets(env, keys, &hs)) return;
   std::vector<std::string> result;
@@ -357,9 +308,7 @@ void SetOpReply(Env& env, Argv argv, SetOp op) {
 // result replaces the destination, whatever it held (it may be a source).
 void SetOpStore(Env& env, Argv argv, SetOp op) {
   auto keys = argv.subspan(2);
-  std::vector<KeyRef> refs;
-  for (auto k : argv.subspan(1)) refs.push_back(Keyspace::Ref(k));
-  auto lock = env.ks.LockKeys(refs);
+  auto lock = LockKeys(env, argv.subspan(1));
   std::vector<Handle> hs(keys.size());
   if (!OpenSets(env, keys, &hs)) return;
   std::vector<std::string> result;
@@ -406,9 +355,7 @@ void Sintercard(Env& env, Argv argv) {
     }
   }
   auto keys = argv.subspan(2, nkeys);
-  std::vector<KeyRef> refs;
-  for (auto k : keys) refs.push_back(Keyspace::Ref(k));
-  auto lock = env.ks.LockKeys(refs);
+  auto lock = LockKeys(env, keys);
   std::vector<Handle> hs(keys.size());
   if (!OpenSets(env, keys, &hs)) return;
   uint64_t card = 0;

@@ -2,9 +2,7 @@
 // point reads, counts, ZSCAN, ZRANDMEMBER). Ranges, pops and set
 // operations live in cmd_zset_range.cc, cmd_zset_pop.cc, cmd_zset_setops.cc.
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
 #include <map>
 #include <set>
@@ -43,8 +41,7 @@ void AddGeneric(Env& env, Argv argv, size_t first, AddFlags f) {
     scores[j] = *d;
   }
 
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
+  Locked l(env, argv[1]);
   Handle h;
   if (!Open(env, argv[1], ValueType::kZset, &h)) return;
   auto reply = [&](int64_t added, int64_t updated, std::optional<double> incr_result) {
@@ -116,7 +113,7 @@ void AddGeneric(Env& env, Argv argv, size_t first, AddFlags f) {
 // score-index entry.
 void RankGeneric(Env& env, Argv argv, bool reverse) {
   if (argv.size() > 4) {
-    return env.out.Error("ERR wrong number of arguments for '" + ToLower(argv[0]) + "' command");
+    return WrongArity(env, argv[0]);
   }
   bool withscore = false;
   if (argv.size() == 4) {
@@ -124,8 +121,7 @@ void RankGeneric(Env& env, Argv argv, bool reverse) {
     withscore = true;
   }
   auto null = [&] { withscore ? env.out.NullArray() : env.out.Null(); };
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
+  Locked l(env, argv[1]);
   Handle h;
   if (!Open(env, argv[1], ValueType::kZset, &h)) return;
   if (!h.live) return null();
@@ -151,6 +147,27 @@ void RankGeneric(Env& env, Argv argv, bool reverse) {
   if (withscore) ReplyScore(env, *score);
 }
 
+// ZCOUNT and ZLEXCOUNT key min max.
+void CountInRange(Env& env, Argv argv, RangeType type) {
+  Bounds b;
+  if (!ParseBounds(env, type, argv[2], argv[3], &b)) return;
+  Locked l(env, argv[1]);
+  Handle h;
+  if (!Open(env, argv[1], ValueType::kZset, &h)) return;
+  int64_t n = 0;
+  auto count = [&](std::string_view, double) {
+    ++n;
+    return true;
+  };
+  if (h.live) {
+    const bool ok = type == RangeType::kScore
+                        ? b.score.Empty() || VisitScoreRange(env, h, b.score, false, 0, count)
+                        : b.lex.Empty() || VisitLexRange(env, h, b.lex, false, 0, count);
+    if (!ok) return;
+  }
+  env.out.Integer(n);
+}
+
 // ---- ZSCAN cursors ----
 // A cursor names the next member to return by the shortest part of it that
 // sorts after the member before it. Members of a set usually share a long
@@ -165,16 +182,6 @@ void RankGeneric(Env& env, Argv argv, bool reverse) {
 //   bits 0..2: byte count (1..6), 3..50: the bytes, 51..58: |P| (<= 255).
 constexpr size_t kCursorBytes = 6;
 constexpr size_t kCursorMaxCommon = 255;
-
-std::optional<uint64_t> ParseCursor(std::string_view s) {
-  if (s.empty() || s.size() > 20 || s.find_first_not_of("0123456789") != std::string_view::npos) {
-    return std::nullopt;
-  }
-  errno = 0;
-  uint64_t v = std::strtoull(std::string(s).c_str(), nullptr, 10);
-  if (errno == ERANGE) return std::nullopt;
-  return v;
-}
 
 size_t CommonPrefix(std::string_view a, std::string_view b) {
   size_t n = 0;
@@ -222,6 +229,39 @@ bool MembersCommonPrefix(Env& env, const Handle& h, std::string* common) {
   return true;
 }
 
+// One ZSCAN call: members and scores from the cursor on.
+void ScanPage(Env& env, Argv, const Handle& h, const ScanArgs& args) {
+  std::string common;
+  if (!MembersCommonPrefix(env, h, &common)) return;
+  std::string lo = SubPrefix(h, kTagMember);
+  Cursor c(env, lo, PrefixEnd(lo), false);
+  if (args.cursor != 0) c.Seek(lo + CursorTarget(args.cursor, common));
+  std::vector<Item> items;
+  std::string prev;
+  int64_t visited = 0;
+  uint64_t next = 0;
+  for (; c.Valid(); c.Next()) {
+    std::string_view m = c.suffix(lo.size());
+    if (visited >= args.count) {
+      next = CursorBetween(prev, m, common.size());
+      if (next != 0) break;
+    }
+    ++visited;
+    prev.assign(m);
+    if (args.pattern && !GlobMatch(*args.pattern, m)) continue;
+    items.push_back(Item{std::string(m), BytesDouble(c.value())});
+  }
+  if (!c.Ok(env)) return;
+  if (!c.Valid()) next = 0;
+  env.out.ArrayHeader(2);
+  env.out.Bulk(std::to_string(next));
+  env.out.ArrayHeader(static_cast<int64_t>(items.size()) * 2);
+  for (const auto& it : items) {
+    env.out.Bulk(it.member);
+    env.out.Bulk(FormatDouble(it.score));
+  }
+}
+
 // ---- ZRANDMEMBER ----
 // Redis has no bound on a negative count; one keeps a single request from
 // exhausting memory (about 1 GB of reply).
@@ -241,22 +281,21 @@ bool FetchRanks(Env& env, const Handle& h, const std::vector<uint64_t>& ranks,
   return c.Ok(env);
 }
 
-void RandMemberWithCount(Env& env, Argv argv, int64_t l, bool withscores) {
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
+void RandMemberWithCount(Env& env, Argv argv, int64_t count, bool withscores) {
+  Locked l(env, argv[1]);
   Handle h;
   if (!Open(env, argv[1], ValueType::kZset, &h)) return;
-  if (!h.live || l == 0) return env.out.ArrayHeader(0);
+  if (!h.live || count == 0) return env.out.ArrayHeader(0);
   uint64_t size = h.meta.count;
   Rng rng(env.seed);
   std::vector<Item> items;
-  if (l > 0 && static_cast<uint64_t>(l) >= size) {
+  if (count > 0 && static_cast<uint64_t>(count) >= size) {
     // The whole set, in order.
     if (!CollectRankRange(env, h, 0, -1, false, &items)) return;
     return ReplyItems(env, items, withscores);
   }
-  if (l < 0) {
-    auto n = static_cast<uint64_t>(-l);
+  if (count < 0) {
+    auto n = static_cast<uint64_t>(-count);
     if (n > kMaxRandCount) return env.out.Error("ERR value is out of range");
     auto emit_all = [&](const std::vector<Item>& pool, auto pick) {
       bool pairs = withscores && env.out.resp3();
@@ -288,7 +327,7 @@ void RandMemberWithCount(Env& env, Argv argv, int64_t l, bool withscores) {
     });
   }
   // Distinct ranks (Floyd's sampling), then a random order.
-  auto n = static_cast<uint64_t>(l);
+  auto n = static_cast<uint64_t>(count);
   std::set<uint64_t> chosen;
   for (uint64_t j = size - n; j < size; ++j) {
     uint64_t t = rng.Below(j + 1);
@@ -333,8 +372,7 @@ void Zincrby(Env& env, Argv argv) {
 }
 
 void Zrem(Env& env, Argv argv) {
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
+  Locked l(env, argv[1]);
   Handle h;
   if (!Open(env, argv[1], ValueType::kZset, &h)) return;
   if (!h.live) return env.out.Integer(0);
@@ -358,17 +396,10 @@ void Zrem(Env& env, Argv argv) {
   env.out.Integer(static_cast<int64_t>(removed.size()));
 }
 
-void Zcard(Env& env, Argv argv) {
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
-  Handle h;
-  if (!Open(env, argv[1], ValueType::kZset, &h)) return;
-  env.out.Integer(h.live ? static_cast<int64_t>(h.meta.count) : 0);
-}
+void Zcard(Env& env, Argv argv) { ReplyCount(env, argv, ValueType::kZset); }
 
 void Zscore(Env& env, Argv argv) {
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
+  Locked l(env, argv[1]);
   Handle h;
   if (!Open(env, argv[1], ValueType::kZset, &h)) return;
   if (!h.live) return env.out.Null();
@@ -379,8 +410,7 @@ void Zscore(Env& env, Argv argv) {
 }
 
 void Zmscore(Env& env, Argv argv) {
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
+  Locked l(env, argv[1]);
   Handle h;
   if (!Open(env, argv[1], ValueType::kZset, &h)) return;
   std::vector<std::optional<double>> scores(argv.size() - 2);
@@ -402,107 +432,10 @@ void Zmscore(Env& env, Argv argv) {
 void Zrank(Env& env, Argv argv) { RankGeneric(env, argv, false); }
 void Zrevrank(Env& env, Argv argv) { RankGeneric(env, argv, true); }
 
-void Zcount(Env& env, Argv argv) {
-  ScoreRange r;
-  if (!ParseScoreRange(argv[2], argv[3], &r)) {
-    return env.out.Error("ERR min or max is not a float");
-  }
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
-  Handle h;
-  if (!Open(env, argv[1], ValueType::kZset, &h)) return;
-  int64_t n = 0;
-  if (h.live && !r.Empty()) {
-    if (!VisitScoreRange(env, h, r, false, 0, [&](std::string_view, double) {
-          ++n;
-          return true;
-        })) {
-      return;
-    }
-  }
-  env.out.Integer(n);
-}
+void Zcount(Env& env, Argv argv) { CountInRange(env, argv, RangeType::kScore); }
+void Zlexcount(Env& env, Argv argv) { CountInRange(env, argv, RangeType::kLex); }
 
-void Zlexcount(Env& env, Argv argv) {
-  LexRange r;
-  if (!ParseLexRange(argv[2], argv[3], &r)) {
-    return env.out.Error("ERR min or max not valid string range item");
-  }
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
-  Handle h;
-  if (!Open(env, argv[1], ValueType::kZset, &h)) return;
-  int64_t n = 0;
-  if (h.live && !r.Empty()) {
-    if (!VisitLexRange(env, h, r, false, 0, [&](std::string_view, double) {
-          ++n;
-          return true;
-        })) {
-      return;
-    }
-  }
-  env.out.Integer(n);
-}
-
-void Zscan(Env& env, Argv argv) {
-  auto cursor = ParseCursor(argv[2]);
-  if (!cursor) return env.out.Error("ERR invalid cursor");
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
-  Handle h;
-  if (!Open(env, argv[1], ValueType::kZset, &h)) return;
-  if (!h.live) {
-    env.out.ArrayHeader(2);
-    env.out.Bulk("0");
-    return env.out.ArrayHeader(0);
-  }
-  int64_t count = 10;
-  std::optional<std::string_view> pattern;
-  for (size_t i = 3; i < argv.size(); i += 2) {
-    if (i + 1 >= argv.size()) return env.out.Error(errors::kSyntax);
-    if (Is(argv[i], "COUNT")) {
-      auto n = Int(env, argv[i + 1]);
-      if (!n) return;
-      if (*n < 1) return env.out.Error(errors::kSyntax);
-      count = *n;
-    } else if (Is(argv[i], "MATCH")) {
-      pattern = argv[i + 1];
-      if (*pattern == "*") pattern.reset();
-    } else {
-      return env.out.Error(errors::kSyntax);
-    }
-  }
-
-  std::string common;
-  if (!MembersCommonPrefix(env, h, &common)) return;
-  std::string lo = SubPrefix(h, kTagMember);
-  Cursor c(env, lo, PrefixEnd(lo), false);
-  if (*cursor != 0) c.Seek(lo + CursorTarget(*cursor, common));
-  std::vector<Item> items;
-  std::string prev;
-  int64_t visited = 0;
-  uint64_t next = 0;
-  for (; c.Valid(); c.Next()) {
-    std::string_view m = c.suffix(lo.size());
-    if (visited >= count) {
-      next = CursorBetween(prev, m, common.size());
-      if (next != 0) break;
-    }
-    ++visited;
-    prev.assign(m);
-    if (pattern && !GlobMatch(*pattern, m)) continue;
-    items.push_back(Item{std::string(m), BytesDouble(c.value())});
-  }
-  if (!c.Ok(env)) return;
-  if (!c.Valid()) next = 0;
-  env.out.ArrayHeader(2);
-  env.out.Bulk(std::to_string(next));
-  env.out.ArrayHeader(static_cast<int64_t>(items.size()) * 2);
-  for (const auto& it : items) {
-    env.out.Bulk(it.member);
-    env.out.Bulk(FormatDouble(it.score));
-  }
-}
+void Zscan(Env& env, Argv argv) { ScanKey(env, argv, ValueType::kZset, ScanPage); }
 
 void Zrandmember(Env& env, Argv argv) {
   if (argv.size() >= 3) {
@@ -523,8 +456,7 @@ void Zrandmember(Env& env, Argv argv) {
     }
     return RandMemberWithCount(env, argv, *l, withscores);
   }
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
+  Locked l(env, argv[1]);
   Handle h;
   if (!Open(env, argv[1], ValueType::kZset, &h)) return;
   if (!h.live) return env.out.Null();

@@ -1,8 +1,6 @@
 // Sorted sets: ZPOPMIN/ZPOPMAX, ZMPOP and the blocking forms. A blocking
 // command makes one attempt here; when every key is empty it sets
 // env.would_block and the server waits (the timeout is the server's).
-#include <limits>
-
 #include "storage/cmd_zset_util.h"
 
 namespace shoal::storage::coll::zset {
@@ -67,13 +65,6 @@ PopResult PopFirst(Env& env, std::span<const std::string_view> keys, bool max, i
   return PopResult::kEmpty;
 }
 
-std::vector<KeyRef> Refs(std::span<const std::string_view> keys) {
-  std::vector<KeyRef> refs;
-  refs.reserve(keys.size());
-  for (auto k : keys) refs.push_back(Keyspace::Ref(k));
-  return refs;
-}
-
 void PopMinMax(Env& env, Argv argv, bool max) {
   if (argv.size() > 3) return env.out.Error(errors::kSyntax);
   int64_t count = -1;
@@ -83,8 +74,7 @@ void PopMinMax(Env& env, Argv argv, bool max) {
     count = *c;
   }
   PopForm form = env.out.resp3() && count != -1 ? PopForm::kPairs : PopForm::kFlat;
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
+  Locked l(env, argv[1]);
   if (count == 0) {
     // Redis checks the type, then answers an empty array.
     Handle h;
@@ -97,39 +87,14 @@ void PopMinMax(Env& env, Argv argv, bool max) {
 
 // ZMPOP / BZMPOP: numkeys at argv[numkeys_at], keys, MIN|MAX, [COUNT n].
 void MpopGeneric(Env& env, Argv argv, size_t numkeys_at, bool blocking) {
-  auto numkeys = RangeInt(env, argv[numkeys_at], 1, std::numeric_limits<int64_t>::max(),
-                          "ERR numkeys should be greater than 0");
-  if (!numkeys) return;
-  if (*numkeys >= static_cast<int64_t>(argv.size() - numkeys_at - 1)) {
-    return env.out.Error(errors::kSyntax);
-  }
-  size_t where_at = numkeys_at + static_cast<size_t>(*numkeys) + 1;
-  bool max;
-  if (Is(argv[where_at], "MIN")) {
-    max = false;
-  } else if (Is(argv[where_at], "MAX")) {
-    max = true;
-  } else {
-    return env.out.Error(errors::kSyntax);
-  }
-  int64_t count = -1;
-  for (size_t j = where_at + 1; j < argv.size(); ++j) {
-    bool more = j + 1 < argv.size();
-    if (count == -1 && Is(argv[j], "COUNT") && more) {
-      auto c = RangeInt(env, argv[++j], 1, std::numeric_limits<int64_t>::max(),
-                        "ERR count should be greater than 0");
-      if (!c) return;
-      count = *c;
-    } else {
-      return env.out.Error(errors::kSyntax);
-    }
-  }
-  if (count == -1) count = 1;
+  MpopArgs a;
+  if (!ParseMpopArgs(env, argv, numkeys_at, "MIN", "MAX", &a)) return;
   if (blocking && !CheckTimeout(env, argv[1])) return;
-  auto keys = argv.subspan(numkeys_at + 1, static_cast<size_t>(*numkeys));
-  auto refs = Refs(keys);
-  auto lock = env.ks.LockKeys(refs);
-  if (PopFirst(env, keys, max, count, PopForm::kKeyPairs) != PopResult::kEmpty) return;
+  auto lock = LockKeys(env, a.keys);
+  if (PopFirst(env, a.keys, /*max=*/a.second_end, a.count, PopForm::kKeyPairs) !=
+      PopResult::kEmpty) {
+    return;
+  }
   if (blocking) env.would_block = true;
   env.out.NullArray();
 }
@@ -137,8 +102,7 @@ void MpopGeneric(Env& env, Argv argv, size_t numkeys_at, bool blocking) {
 void BlockingPop(Env& env, Argv argv, bool max) {
   if (!CheckTimeout(env, argv.back())) return;
   auto keys = argv.subspan(1, argv.size() - 2);
-  auto refs = Refs(keys);
-  auto lock = env.ks.LockKeys(refs);
+  auto lock = LockKeys(env, keys);
   if (PopFirst(env, keys, max, 1, PopForm::kKeyFlat) != PopResult::kEmpty) return;
   env.would_block = true;
   env.out.NullArray();

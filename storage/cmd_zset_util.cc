@@ -214,6 +214,45 @@ bool CollectRankRange(Env& env, const Handle& h, int64_t start, int64_t end, boo
   });
 }
 
+bool ParseBounds(Env& env, RangeType type, std::string_view min, std::string_view max, Bounds* b) {
+  b->type = type;
+  switch (type) {
+    case RangeType::kAuto:
+    case RangeType::kRank: {
+      auto s = Int(env, min);
+      if (!s) return false;
+      auto e = Int(env, max);
+      if (!e) return false;
+      b->start = *s;
+      b->end = *e;
+      return true;
+    }
+    case RangeType::kScore:
+      if (ParseScoreRange(min, max, &b->score)) return true;
+      env.out.Error("ERR min or max is not a float");
+      return false;
+    case RangeType::kLex:
+      if (ParseLexRange(min, max, &b->lex)) return true;
+      env.out.Error("ERR min or max not valid string range item");
+      return false;
+  }
+  return false;
+}
+
+bool CollectBounds(Env& env, const Handle& h, const Bounds& b, bool reverse, int64_t offset,
+                   int64_t limit, std::vector<Item>* out) {
+  switch (b.type) {
+    case RangeType::kAuto:
+    case RangeType::kRank:
+      return CollectRankRange(env, h, b.start, b.end, reverse, out);
+    case RangeType::kScore:
+      return CollectScoreRange(env, h, b.score, reverse, offset, limit, out);
+    case RangeType::kLex:
+      return CollectLexRange(env, h, b.lex, reverse, offset, limit, out);
+  }
+  return false;
+}
+
 void ReplyItems(Env& env, const std::vector<Item>& items, bool withscores) {
   auto n = static_cast<int64_t>(items.size());
   bool pairs = withscores && env.out.resp3();
@@ -241,25 +280,6 @@ void StoreItems(Env& env, std::string_view dst, const std::vector<Item>& items) 
   if (!env.Commit(txn)) return;
   if (!items.empty()) env.NoteReady(dst);
   env.out.Integer(static_cast<int64_t>(items.size()));
-}
-
-std::optional<int64_t> PositiveInt(Env& env, std::string_view s) {
-  auto v = Int(env, s);
-  if (v && *v < 0) {
-    env.out.Error("ERR value is out of range, must be positive");
-    return std::nullopt;
-  }
-  return v;
-}
-
-std::optional<int64_t> RangeInt(Env& env, std::string_view s, int64_t min, int64_t max,
-                                const char* error) {
-  auto v = ParseInt64(s);
-  if (!v || *v < min || *v > max) {
-    env.out.Error(error);
-    return std::nullopt;
-  }
-  return v;
 }
 
 bool CheckTimeout(Env& env, std::string_view s) {

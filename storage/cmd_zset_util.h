@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "storage/coll.h"
+#include "storage/coll_members.h"
 
 namespace shoal::storage::coll::zset {
 
@@ -185,6 +186,28 @@ bool CollectLexRange(Env& env, const Handle& h, const LexRange& r, bool reverse,
 bool CollectRankRange(Env& env, const Handle& h, int64_t start, int64_t end, bool reverse,
                       std::vector<Item>* out);
 
+// A range of any type: ZRANGE's, ZCOUNT's and ZLEXCOUNT's, ZREMRANGEBY*'s.
+enum class RangeType : uint8_t {
+  kAuto,  // ZRANGE and ZRANGESTORE: chosen (with the direction) by options
+  kRank,
+  kScore,
+  kLex,
+};
+struct Bounds {
+  RangeType type = RangeType::kRank;
+  int64_t start = 0, end = 0;  // kRank
+  ScoreRange score;            // kScore
+  LexRange lex;                // kLex
+};
+// <min> <max> as `type` reads them (kAuto as kRank). False after replying
+// "not an integer", "min or max is not a float" or "min or max not valid
+// string range item".
+bool ParseBounds(Env& env, RangeType type, std::string_view min, std::string_view max, Bounds* b);
+// The entries of `h` within `b`; offset and limit (as for
+// CollectScoreRange) apply to score and lex ranges only.
+bool CollectBounds(Env& env, const Handle& h, const Bounds& b, bool reverse, int64_t offset,
+                   int64_t limit, std::vector<Item>* out);
+
 // ---- replies ----
 // Members, with scores: a flat array in RESP2, [member, score] pairs in RESP3.
 void ReplyItems(Env& env, const std::vector<Item>& items, bool withscores);
@@ -194,12 +217,7 @@ void ReplyItems(Env& env, const std::vector<Item>& items, bool withscores);
 // the new cardinality. Used by the *STORE commands.
 void StoreItems(Env& env, std::string_view dst, const std::vector<Item>& items);
 
-// ---- argument helpers (reply and return nullopt on error) ----
-// "ERR value is out of range, must be positive" below 0.
-std::optional<int64_t> PositiveInt(Env& env, std::string_view s);
-// Redis's getRangeLong with a custom message for both bad forms.
-std::optional<int64_t> RangeInt(Env& env, std::string_view s, int64_t min, int64_t max,
-                                const char* error);
+// ---- argument helpers (reply the error and return false) ----
 // A blocking command's timeout in seconds (validated; the value itself is
 // the server's business).
 bool CheckTimeout(Env& env, std::string_view s);

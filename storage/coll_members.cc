@@ -33,7 +33,6 @@ constexpr size_t kCursorMaxBytes = 1024;  // key + member above this are not kep
 // Like Redis's listpack encodings: a small collection is returned whole by
 // the first SCAN call, whatever COUNT says.
 constexpr uint64_t kScanWholeUpTo = 128;
-constexpr int64_t kScanDefaultCount = 10;
 
 class CursorTable {
  public:
@@ -307,52 +306,27 @@ bool SampleHashOrSet(Env& env, const Handle& h, uint64_t n, bool distinct, bool 
   return s.Ok(env);
 }
 
-void ScanHashOrSet(Env& env, Argv argv, ValueType type) {
-  auto cursor = ParseCursor(argv[2]);
-  if (!cursor) return env.out.Error("ERR invalid cursor");
-  KeyRef k = Keyspace::Ref(argv[1]);
-  auto lock = env.ks.LockKey(k);
-  Handle h;
-  if (!Open(env, argv[1], type, &h)) return;
-  if (!h.live) {
-    env.out.ArrayHeader(2);
-    env.out.Bulk("0");
-    env.out.ArrayHeader(0);
-    return;
-  }
-  int64_t count = kScanDefaultCount;
-  std::optional<std::string_view> pattern;
-  for (size_t i = 3; i < argv.size(); i += 2) {
-    if (i + 1 >= argv.size()) return env.out.Error(errors::kSyntax);
-    if (Is(argv[i], "COUNT")) {
-      auto n = Int(env, argv[i + 1]);
-      if (!n) return;
-      if (*n < 1) return env.out.Error(errors::kSyntax);
-      count = *n;
-    } else if (Is(argv[i], "MATCH")) {
-      pattern = argv[i + 1];
-      if (*pattern == "*") pattern.reset();
-    } else {
-      return env.out.Error(errors::kSyntax);
-    }
-  }
+namespace {
+
+// One HSCAN / SSCAN call: members (with values for a hash) from the cursor.
+void ScanMembers(Env& env, Argv argv, const Handle& h, const ScanArgs& args) {
   std::string prefix = SubPrefix(h, kTagMember);
   Cursor c(env, prefix, PrefixEnd(prefix), false);
-  uint64_t rank = *cursor >> kCursorIdBits;
-  uint64_t limit = static_cast<uint64_t>(count);
-  if (*cursor == 0) {
+  uint64_t rank = args.cursor >> kCursorIdBits;
+  uint64_t limit = static_cast<uint64_t>(args.count);
+  if (args.cursor == 0) {
     if (h.meta.count <= kScanWholeUpTo) limit = std::numeric_limits<uint64_t>::max();
-  } else if (auto member = Cursors().Find(*cursor, argv[1])) {
+  } else if (auto member = Cursors().Find(args.cursor, argv[1])) {
     c.Seek(prefix + *member);
   } else {
     for (uint64_t i = 0; i < rank && c.Valid(); ++i) c.Next();
   }
-  const bool with_values = type == ValueType::kHash;
+  const bool with_values = h.type == ValueType::kHash;
   std::vector<std::string> items;
   uint64_t visited = 0;
   for (; c.Valid() && visited < limit; c.Next(), ++visited) {
     std::string_view member = c.suffix(prefix.size());
-    if (pattern && !GlobMatch(*pattern, member)) continue;
+    if (args.pattern && !GlobMatch(*args.pattern, member)) continue;
     items.emplace_back(member);
     if (with_values) items.emplace_back(c.value());
   }
@@ -363,19 +337,158 @@ void ScanHashOrSet(Env& env, Argv argv, ValueType type) {
   env.out.BulkArray(items);
 }
 
-// The count of HRANDFIELD/SRANDMEMBER: -LONG_MAX..LONG_MAX, as Redis takes
-// it. False after replying.
-bool RandomCountArg(Env& env, std::string_view arg, int64_t* count) {
+}  // namespace
+
+void ScanKey(Env& env, Argv argv, ValueType type, ScanFn scan) {
+  ScanArgs args;
+  auto cursor = ParseCursor(argv[2]);
+  if (!cursor) return env.out.Error("ERR invalid cursor");
+  args.cursor = *cursor;
+  Locked l(env, argv[1]);
+  Handle h;
+  if (!Open(env, argv[1], type, &h)) return;
+  if (!h.live) {
+    env.out.ArrayHeader(2);
+    env.out.Bulk("0");
+    env.out.ArrayHeader(0);
+    return;
+  }
+  for (size_t i = 3; i < argv.size(); i += 2) {
+    if (i + 1 >= argv.size()) return env.out.Error(errors::kSyntax);
+    if (Is(argv[i], "COUNT")) {
+      auto n = Int(env, argv[i + 1]);
+      if (!n) return;
+      if (*n < 1) return env.out.Error(errors::kSyntax);
+      args.count = *n;
+    } else if (Is(argv[i], "MATCH")) {
+      args.pattern = argv[i + 1];
+      if (*args.pattern == "*") args.pattern.reset();
+    } else {
+      return env.out.Error(errors::kSyntax);
+    }
+  }
+  scan(env, argv, h, args);
+}
+
+void ScanHashOrSet(Env& env, Argv argv, ValueType type) { ScanKey(env, argv, type, ScanMembers); }
+
+Keyspace::Lock LockKeys(Env& env, Argv keys) {
+  std::vector<KeyRef> refs;
+  refs.reserve(keys.size());
+  for (auto key : keys) refs.push_back(Keyspace::Ref(key));
+  return env.ks.LockKeys(refs);
+}
+
+void WrongArity(Env& env, std::string_view name) {
+  env.out.Error("ERR wrong number of arguments for '" + ToLower(name) + "' command");
+}
+
+void ReplyCount(Env& env, Argv argv, ValueType type) {
+  Locked l(env, argv[1]);
+  Handle h;
+  if (!Open(env, argv[1], type, &h)) return;
+  env.out.Integer(h.live ? static_cast<int64_t>(h.meta.count) : 0);
+}
+
+void RemoveMembers(Env& env, Argv argv, ValueType type) {
+  Locked l(env, argv[1]);
+  Handle h;
+  if (!Open(env, argv[1], type, &h)) return;
+  if (!h.live) return env.out.Integer(0);
+  WriteTxn txn(&env.ks);
+  std::unordered_set<std::string_view> seen;
+  int64_t removed = 0;
+  for (size_t i = 2; i < argv.size(); ++i) {
+    if (!seen.insert(argv[i]).second) continue;
+    std::string sk = SubKey(h, kTagMember, argv[i]);
+    std::optional<std::string> old;
+    if (!GetSub(env, sk, &old)) return;
+    if (!old) continue;
+    txn.DeleteSub(std::move(sk));
+    ++removed;
+  }
+  if (removed > 0) {
+    h.meta.count -= std::min<uint64_t>(h.meta.count, static_cast<uint64_t>(removed));
+    SaveMeta(env, txn, &h);
+    if (!env.Commit(txn)) return;
+  }
+  env.out.Integer(removed);
+}
+
+bool ParseMpopArgs(Env& env, Argv argv, size_t numkeys_at, std::string_view first_end,
+                   std::string_view second_end, MpopArgs* out) {
+  auto numkeys = RangeInt(env, argv[numkeys_at], 1, std::numeric_limits<int64_t>::max(),
+                          "ERR numkeys should be greater than 0");
+  if (!numkeys) return false;
+  const size_t first_key = numkeys_at + 1;
+  if (static_cast<uint64_t>(*numkeys) >= argv.size() - first_key) {
+    env.out.Error(errors::kSyntax);
+    return false;
+  }
+  const size_t end_at = first_key + static_cast<size_t>(*numkeys);
+  if (Is(argv[end_at], first_end)) {
+    out->second_end = false;
+  } else if (Is(argv[end_at], second_end)) {
+    out->second_end = true;
+  } else {
+    env.out.Error(errors::kSyntax);
+    return false;
+  }
+  int64_t count = -1;
+  for (size_t i = end_at + 1; i < argv.size(); ++i) {
+    if (count == -1 && Is(argv[i], "count") && i + 1 < argv.size()) {
+      auto c = RangeInt(env, argv[++i], 1, std::numeric_limits<int64_t>::max(),
+                        "ERR count should be greater than 0");
+      if (!c) return false;
+      count = *c;
+    } else {
+      env.out.Error(errors::kSyntax);
+      return false;
+    }
+  }
+  out->count = count == -1 ? 1 : count;
+  out->keys = argv.subspan(first_key, static_cast<size_t>(*numkeys));
+  return true;
+}
+
+std::optional<int64_t> RangeInt(Env& env, std::string_view s, int64_t min, int64_t max,
+                                const char* msg) {
+  auto v = ParseInt64(s);
+  if (!v) {
+    env.out.Error(msg ? msg : errors::kNotInteger);
+    return std::nullopt;
+  }
+  if (*v < min || *v > max) {
+    if (msg) {
+      env.out.Error(msg);
+    } else {
+      env.out.Error("ERR value is out of range, value must between " + std::to_string(min) +
+                    " and " + std::to_string(max));
+    }
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<int64_t> PositiveInt(Env& env, std::string_view s) {
+  auto v = Int(env, s);
+  if (v && *v < 0) {
+    env.out.Error("ERR value is out of range, must be positive");
+    return std::nullopt;
+  }
+  return v;
+}
+
+// As Redis takes it: LONG_MIN is refused (its absolute value overflows).
+std::optional<int64_t> RandomCountArg(Env& env, std::string_view arg) {
   auto n = Int(env, arg);
-  if (!n) return false;
-  if (*n == std::numeric_limits<int64_t>::min()) {
+  if (n && *n == std::numeric_limits<int64_t>::min()) {
     env.out.Error(
         "ERR value is out of range, value must between -9223372036854775807 and "
         "9223372036854775807");
-    return false;
+    return std::nullopt;
   }
-  *count = *n;
-  return true;
+  return n;
 }
 
 namespace {
@@ -386,8 +499,6 @@ constexpr uint64_t kMaxRandomPicks = uint64_t{1} << 24;
 // Repeated picks beyond 1/kSeekPicksPerMember of the members: one pass over
 // them all is cheaper than a seek per pick.
 constexpr uint64_t kSeekPicksPerMember = 16;
-
-}  // namespace
 
 // HRANDFIELD/SRANDMEMBER with a count, on a live key: distinct members for
 // a positive count, |count| picks that may repeat for a negative one.
@@ -421,6 +532,25 @@ void ReplyRandomMembers(Env& env, const Handle& h, int64_t count, bool with_valu
     env.out.Bulk(m.member);
     if (with_values) env.out.Bulk(m.value);
   }
+}
+
+}  // namespace
+
+void RandomMembers(Env& env, std::string_view key, ValueType type, std::optional<int64_t> count,
+                   bool with_values) {
+  Locked l(env, key);
+  Handle h;
+  if (!Open(env, key, type, &h)) return;
+  if (!count) {
+    if (!h.live) return env.out.Null();
+    Rng rng(env.seed);
+    std::vector<SampledMember> picked;
+    if (!SampleHashOrSet(env, h, 1, false, false, rng, &picked)) return;
+    if (picked.empty()) return env.out.Null();
+    return env.out.Bulk(picked[0].member);
+  }
+  if (!h.live || *count == 0) return env.out.ArrayHeader(0);
+  ReplyRandomMembers(env, h, *count, with_values);
 }
 
 }  // namespace shoal::storage::coll

@@ -8,48 +8,29 @@
 namespace shoal::server {
 namespace {
 
-// BLMPOP's keys: "blmpop timeout numkeys key [key ...] ...".
-std::vector<size_t> BlmpopKeys(Args args) {
-  std::vector<size_t> out;
-  if (args.size() < 3) return out;
-  int64_t n = 0;
-  for (char c : args[2]) {
-    if (c < '0' || c > '9' || n > 1000000) return out;
-    n = n * 10 + (c - '0');
-  }
-  for (size_t i = 3; i < args.size() && static_cast<int64_t>(i - 3) < n; ++i) out.push_back(i);
-  return out;
-}
-
-constexpr uint32_t kW = kWrite | kDenyOom;
-constexpr uint32_t kWF = kWrite | kDenyOom | kFast;
-constexpr uint32_t kBlock = kWrite | kNoScript | kBlocking;
-
-constexpr std::string_view kPushCost =
-    "O(1) for each element added, so O(N) to add N elements when the command is called with "
-    "multiple arguments.";
 constexpr std::string_view kMpopCost =
     "O(N+M) where N is the number of provided keys and M is the number of elements returned.";
 
 constexpr CommandSpec kCommands[] = {
-    {"lpush", -3, kWF, 1, 1, 1, StorageCmd, "list", "1.0.0",
-     "Prepends one or more elements to a list. Creates the key if it doesn't exist.", kPushCost},
-    {"rpush", -3, kWF, 1, 1, 1, StorageCmd, "list", "1.0.0",
-     "Appends one or more elements to a list. Creates the key if it doesn't exist.", kPushCost},
-    {"lpushx", -3, kWF, 1, 1, 1, StorageCmd, "list", "2.2.0",
-     "Prepends one or more elements to a list only when the list exists.", kPushCost},
-    {"rpushx", -3, kWF, 1, 1, 1, StorageCmd, "list", "2.2.0",
-     "Appends an element to a list only when the list exists.", kPushCost},
-    {"lpop", -2, kWrite | kFast, 1, 1, 1, StorageCmd, "list", "1.0.0",
+    {"lpush", -3, kWriteDenyOomFast, 1, 1, 1, StorageCmd, "list", "1.0.0",
+     "Prepends one or more elements to a list. Creates the key if it doesn't exist.",
+     kEachAddedCost},
+    {"rpush", -3, kWriteDenyOomFast, 1, 1, 1, StorageCmd, "list", "1.0.0",
+     "Appends one or more elements to a list. Creates the key if it doesn't exist.",
+     kEachAddedCost},
+    {"lpushx", -3, kWriteDenyOomFast, 1, 1, 1, StorageCmd, "list", "2.2.0",
+     "Prepends one or more elements to a list only when the list exists.", kEachAddedCost},
+    {"rpushx", -3, kWriteDenyOomFast, 1, 1, 1, StorageCmd, "list", "2.2.0",
+     "Appends an element to a list only when the list exists.", kEachAddedCost},
+    {"lpop", -2, kWriteFast, 1, 1, 1, StorageCmd, "list", "1.0.0",
      "Returns the first elements in a list after removing it. Deletes the list if the last "
      "element was popped.",
      "O(N) where N is the number of elements returned"},
-    {"rpop", -2, kWrite | kFast, 1, 1, 1, StorageCmd, "list", "1.0.0",
+    {"rpop", -2, kWriteFast, 1, 1, 1, StorageCmd, "list", "1.0.0",
      "Returns and removes the last elements of the list. Deletes the list if the last element was "
      "popped.",
      "O(N) where N is the number of elements returned"},
-    {"llen", 2, kReadOnly | kFast, 1, 1, 1, StorageCmd, "list", "1.0.0",
-     "Returns the length of a list."},
+    {"llen", 2, kReadFast, 1, 1, 1, StorageCmd, "list", "1.0.0", "Returns the length of a list."},
     {"lrange", 4, kReadOnly, 1, 1, 1, StorageCmd, "list", "1.0.0",
      "Returns a range of elements from a list.",
      "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end "
@@ -58,11 +39,11 @@ constexpr CommandSpec kCommands[] = {
      "Returns an element from a list by its index.",
      "O(N) where N is the number of elements to traverse to get to the element at index. This "
      "makes asking for the first or the last element of the list O(1)."},
-    {"lset", 4, kW, 1, 1, 1, StorageCmd, "list", "1.0.0",
+    {"lset", 4, kWriteDenyOom, 1, 1, 1, StorageCmd, "list", "1.0.0",
      "Sets the value of an element in a list by its index.",
      "O(N) where N is the length of the list. Setting either the first or the last element of the "
      "list is O(1)."},
-    {"linsert", 5, kW, 1, 1, 1, StorageCmd, "list", "2.2.0",
+    {"linsert", 5, kWriteDenyOom, 1, 1, 1, StorageCmd, "list", "2.2.0",
      "Inserts an element before or after another element in a list.",
      "O(N) where N is the number of elements to traverse before seeing the value pivot. This means "
      "that inserting somewhere on the left end on the list (head) can be considered O(1) and "
@@ -78,10 +59,10 @@ constexpr CommandSpec kCommands[] = {
      "O(N) where N is the number of elements in the list, for the average case. When searching "
      "for elements near the head or the tail of the list, or when the MAXLEN option is provided, "
      "the command may run in constant time."},
-    {"lmove", 5, kW, 1, 2, 1, StorageCmd, "list", "6.2.0",
+    {"lmove", 5, kWriteDenyOom, 1, 2, 1, StorageCmd, "list", "6.2.0",
      "Returns an element after popping it from one list and pushing it to another. Deletes the "
      "list if the last element was moved."},
-    {"rpoplpush", 3, kW, 1, 2, 1, StorageCmd, "list", "1.2.0",
+    {"rpoplpush", 3, kWriteDenyOom, 1, 2, 1, StorageCmd, "list", "1.2.0",
      "Returns the last element of a list after removing and pushing it to another list. Deletes "
      "the list if the last element was popped."},
     {"lmpop",
@@ -99,18 +80,18 @@ constexpr CommandSpec kCommands[] = {
      {},
      {},
      NumKeysAfter<0>},
-    {"blpop", -3, kBlock, 1, -2, 1, StorageCmd, "list", "2.0.0",
+    {"blpop", -3, kBlockingWrite, 1, -2, 1, StorageCmd, "list", "2.0.0",
      "Removes and returns the first element in a list. Blocks until an element is available "
      "otherwise. Deletes the list if the last element was popped.",
      "O(N) where N is the number of provided keys."},
-    {"brpop", -3, kBlock, 1, -2, 1, StorageCmd, "list", "2.0.0",
+    {"brpop", -3, kBlockingWrite, 1, -2, 1, StorageCmd, "list", "2.0.0",
      "Removes and returns the last element in a list. Blocks until an element is available "
      "otherwise. Deletes the list if the last element was popped.",
      "O(N) where N is the number of provided keys."},
-    {"blmove", 6, kBlock | kDenyOom, 1, 2, 1, StorageCmd, "list", "6.2.0",
+    {"blmove", 6, kBlockingWrite | kDenyOom, 1, 2, 1, StorageCmd, "list", "6.2.0",
      "Pops an element from a list, pushes it to another list and returns it. Blocks until an "
      "element is available otherwise. Deletes the list if the last element was moved."},
-    {"brpoplpush", 4, kBlock | kDenyOom, 1, 2, 1, StorageCmd, "list", "2.2.0",
+    {"brpoplpush", 4, kBlockingWrite | kDenyOom, 1, 2, 1, StorageCmd, "list", "2.2.0",
      "Pops an element from a list, pushes it to another list and returns it. Block until an "
      "element is available otherwise. Deletes the list if the last element was popped."},
     {"blmpop",
@@ -127,7 +108,7 @@ constexpr CommandSpec kCommands[] = {
      kMpopCost,
      {},
      {},
-     BlmpopKeys},
+     NumKeysAfter<0, 1>},
 };
 
 }  // namespace

@@ -6,10 +6,6 @@
 namespace shoal::server {
 namespace {
 
-constexpr uint32_t kRF = kReadOnly | kFast;
-constexpr uint32_t kWF = kWrite | kFast;
-constexpr uint32_t kW = kWrite | kDenyOom;
-
 constexpr std::string_view kInterCost =
     "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of "
     "sets.";
@@ -17,23 +13,21 @@ constexpr std::string_view kAllCost =
     "O(N) where N is the total number of elements in all given sets.";
 
 constexpr CommandSpec kCommands[] = {
-    {"sadd", -3, kW | kFast, 1, 1, 1, StorageCmd, "set", "1.0.0",
-     "Adds one or more members to a set. Creates the key if it doesn't exist.",
-     "O(1) for each element added, so O(N) to add N elements when the command is called with "
-     "multiple arguments."},
-    {"srem", -3, kWF, 1, 1, 1, StorageCmd, "set", "1.0.0",
+    {"sadd", -3, kWriteDenyOomFast, 1, 1, 1, StorageCmd, "set", "1.0.0",
+     "Adds one or more members to a set. Creates the key if it doesn't exist.", kEachAddedCost},
+    {"srem", -3, kWriteFast, 1, 1, 1, StorageCmd, "set", "1.0.0",
      "Removes one or more members from a set. Deletes the set if the last member was removed.",
      "O(N) where N is the number of members to be removed."},
     {"smembers", 2, kReadOnly, 1, 1, 1, StorageCmd, "set", "1.0.0", "Returns all members of a set.",
      "O(N) where N is the set cardinality."},
-    {"sismember", 3, kRF, 1, 1, 1, StorageCmd, "set", "1.0.0",
+    {"sismember", 3, kReadFast, 1, 1, 1, StorageCmd, "set", "1.0.0",
      "Determines whether a member belongs to a set."},
-    {"smismember", -3, kRF, 1, 1, 1, StorageCmd, "set", "6.2.0",
+    {"smismember", -3, kReadFast, 1, 1, 1, StorageCmd, "set", "6.2.0",
      "Determines whether multiple members belong to a set.",
      "O(N) where N is the number of elements being checked for membership"},
-    {"scard", 2, kRF, 1, 1, 1, StorageCmd, "set", "1.0.0",
+    {"scard", 2, kReadFast, 1, 1, 1, StorageCmd, "set", "1.0.0",
      "Returns the number of members in a set."},
-    {"spop", -2, kWF, 1, 1, 1, StorageCmd, "set", "1.0.0",
+    {"spop", -2, kWriteFast, 1, 1, 1, StorageCmd, "set", "1.0.0",
      "Returns one or more random members from a set after removing them. Deletes the set if the "
      "last member was popped.",
      "Without the count argument O(1), otherwise O(N) where N is the value of the passed count."},
@@ -41,7 +35,7 @@ constexpr CommandSpec kCommands[] = {
      "Get one or multiple random members from a set",
      "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed "
      "count."},
-    {"smove", 4, kWF, 1, 2, 1, StorageCmd, "set", "1.0.0",
+    {"smove", 4, kWriteFast, 1, 2, 1, StorageCmd, "set", "1.0.0",
      "Moves a member from one set to another."},
     {"sinter", -2, kReadOnly, 1, -1, 1, StorageCmd, "set", "1.0.0",
      "Returns the intersect of multiple sets.", kInterCost},
@@ -59,19 +53,18 @@ constexpr CommandSpec kCommands[] = {
      {},
      {},
      NumKeysAfter<0>},
-    {"sinterstore", -3, kW, 1, -1, 1, StorageCmd, "set", "1.0.0",
+    {"sinterstore", -3, kWriteDenyOom, 1, -1, 1, StorageCmd, "set", "1.0.0",
      "Stores the intersect of multiple sets in a key.", kInterCost},
     {"sunion", -2, kReadOnly, 1, -1, 1, StorageCmd, "set", "1.0.0",
      "Returns the union of multiple sets.", kAllCost},
-    {"sunionstore", -3, kW, 1, -1, 1, StorageCmd, "set", "1.0.0",
+    {"sunionstore", -3, kWriteDenyOom, 1, -1, 1, StorageCmd, "set", "1.0.0",
      "Stores the union of multiple sets in a key.", kAllCost},
     {"sdiff", -2, kReadOnly, 1, -1, 1, StorageCmd, "set", "1.0.0",
      "Returns the difference of multiple sets.", kAllCost},
-    {"sdiffstore", -3, kW, 1, -1, 1, StorageCmd, "set", "1.0.0",
+    {"sdiffstore", -3, kWriteDenyOom, 1, -1, 1, StorageCmd, "set", "1.0.0",
      "Stores the difference of multiple sets in a key.", kAllCost},
     {"sscan", -3, kReadOnly, 1, 1, 1, StorageCmd, "set", "2.8.0", "Iterates over members of a set.",
-     "O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
-     "cursor to return back to 0. N is the number of elements inside the collection."},
+     kScanCost},
 };
 
 }  // namespace

@@ -8,26 +8,6 @@
 namespace shoal::server {
 namespace {
 
-// BZMPOP's keys: "bzmpop timeout numkeys key [key ...] ...".
-std::vector<size_t> BzmpopKeys(Args args) {
-  std::vector<size_t> out;
-  if (args.size() < 3) return out;
-  int64_t n = 0;
-  for (char c : args[2]) {
-    if (c < '0' || c > '9' || n > 1000000) return out;
-    n = n * 10 + (c - '0');
-  }
-  for (size_t i = 3; i < args.size() && static_cast<int64_t>(i - 3) < n; ++i) out.push_back(i);
-  return out;
-}
-
-constexpr uint32_t kR = kReadOnly;
-constexpr uint32_t kRF = kReadOnly | kFast;
-constexpr uint32_t kW = kWrite;
-constexpr uint32_t kWF = kWrite | kFast;
-constexpr uint32_t kWD = kWrite | kDenyOom;
-constexpr uint32_t kBlock = kWrite | kNoScript | kBlocking;
-
 constexpr std::string_view kLogN = "O(log(N)) where N is the number of elements in the sorted set.";
 constexpr std::string_view kRangeCost =
     "O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
@@ -53,72 +33,72 @@ constexpr std::string_view kDiffCost =
     "is the size of the first set, and K is the size of the result set.";
 
 constexpr CommandSpec kCommands[] = {
-    {"zadd", -4, kWD | kFast, 1, 1, 1, StorageCmd, "sorted_set", "1.2.0",
+    {"zadd", -4, kWriteDenyOomFast, 1, 1, 1, StorageCmd, "sorted_set", "1.2.0",
      "Adds one or more members to a sorted set, or updates their scores. Creates the key if it "
      "doesn't exist.",
      "O(log(N)) for each item added, where N is the number of elements in the sorted set."},
-    {"zincrby", 4, kWD | kFast, 1, 1, 1, StorageCmd, "sorted_set", "1.2.0",
+    {"zincrby", 4, kWriteDenyOomFast, 1, 1, 1, StorageCmd, "sorted_set", "1.2.0",
      "Increments the score of a member in a sorted set.", kLogN},
-    {"zrem", -3, kWF, 1, 1, 1, StorageCmd, "sorted_set", "1.2.0",
+    {"zrem", -3, kWriteFast, 1, 1, 1, StorageCmd, "sorted_set", "1.2.0",
      "Removes one or more members from a sorted set. Deletes the sorted set if all members were "
      "removed.",
      "O(M*log(N)) with N being the number of elements in the sorted set and M the number of "
      "elements to be removed."},
-    {"zcard", 2, kRF, 1, 1, 1, StorageCmd, "sorted_set", "1.2.0",
+    {"zcard", 2, kReadFast, 1, 1, 1, StorageCmd, "sorted_set", "1.2.0",
      "Returns the number of members in a sorted set."},
-    {"zcount", 4, kRF, 1, 1, 1, StorageCmd, "sorted_set", "2.0.0",
+    {"zcount", 4, kReadFast, 1, 1, 1, StorageCmd, "sorted_set", "2.0.0",
      "Returns the count of members in a sorted set that have scores within a range.", kLogN},
-    {"zlexcount", 4, kRF, 1, 1, 1, StorageCmd, "sorted_set", "2.8.9",
+    {"zlexcount", 4, kReadFast, 1, 1, 1, StorageCmd, "sorted_set", "2.8.9",
      "Returns the number of members in a sorted set within a lexicographical range.", kLogN},
-    {"zscore", 3, kRF, 1, 1, 1, StorageCmd, "sorted_set", "1.2.0",
+    {"zscore", 3, kReadFast, 1, 1, 1, StorageCmd, "sorted_set", "1.2.0",
      "Returns the score of a member in a sorted set."},
-    {"zmscore", -3, kRF, 1, 1, 1, StorageCmd, "sorted_set", "6.2.0",
+    {"zmscore", -3, kReadFast, 1, 1, 1, StorageCmd, "sorted_set", "6.2.0",
      "Returns the score of one or more members in a sorted set.",
      "O(N) where N is the number of members being requested."},
-    {"zrank", -3, kRF, 1, 1, 1, StorageCmd, "sorted_set", "2.0.0",
+    {"zrank", -3, kReadFast, 1, 1, 1, StorageCmd, "sorted_set", "2.0.0",
      "Returns the index of a member in a sorted set ordered by ascending scores.", kLogN},
-    {"zrevrank", -3, kRF, 1, 1, 1, StorageCmd, "sorted_set", "2.0.0",
+    {"zrevrank", -3, kReadFast, 1, 1, 1, StorageCmd, "sorted_set", "2.0.0",
      "Returns the index of a member in a sorted set ordered by descending scores.", kLogN},
-    {"zrange", -4, kR, 1, 1, 1, StorageCmd, "sorted_set", "1.2.0",
+    {"zrange", -4, kReadOnly, 1, 1, 1, StorageCmd, "sorted_set", "1.2.0",
      "Returns members in a sorted set within a range of indexes.", kRangeCost},
-    {"zrangestore", -5, kWD, 1, 2, 1, StorageCmd, "sorted_set", "6.2.0",
+    {"zrangestore", -5, kWriteDenyOom, 1, 2, 1, StorageCmd, "sorted_set", "6.2.0",
      "Stores a range of members from sorted set in a key.",
      "O(log(N)+M) with N being the number of elements in the sorted set and M the number of "
      "elements stored into the destination key."},
-    {"zrangebyscore", -4, kR, 1, 1, 1, StorageCmd, "sorted_set", "1.0.5",
+    {"zrangebyscore", -4, kReadOnly, 1, 1, 1, StorageCmd, "sorted_set", "1.0.5",
      "Returns members in a sorted set within a range of scores.", kRangeCost},
-    {"zrevrangebyscore", -4, kR, 1, 1, 1, StorageCmd, "sorted_set", "2.2.0",
+    {"zrevrangebyscore", -4, kReadOnly, 1, 1, 1, StorageCmd, "sorted_set", "2.2.0",
      "Returns members in a sorted set within a range of scores in reverse order.", kRangeCost},
-    {"zrangebylex", -4, kR, 1, 1, 1, StorageCmd, "sorted_set", "2.8.9",
+    {"zrangebylex", -4, kReadOnly, 1, 1, 1, StorageCmd, "sorted_set", "2.8.9",
      "Returns members in a sorted set within a lexicographical range.", kRangeCost},
-    {"zrevrangebylex", -4, kR, 1, 1, 1, StorageCmd, "sorted_set", "2.8.9",
+    {"zrevrangebylex", -4, kReadOnly, 1, 1, 1, StorageCmd, "sorted_set", "2.8.9",
      "Returns members in a sorted set within a lexicographical range in reverse order.",
      kRangeCost},
-    {"zrevrange", -4, kR, 1, 1, 1, StorageCmd, "sorted_set", "1.2.0",
+    {"zrevrange", -4, kReadOnly, 1, 1, 1, StorageCmd, "sorted_set", "1.2.0",
      "Returns members in a sorted set within a range of indexes in reverse order.", kRangeCost},
-    {"zremrangebyrank", 4, kW, 1, 1, 1, StorageCmd, "sorted_set", "2.0.0",
+    {"zremrangebyrank", 4, kWrite, 1, 1, 1, StorageCmd, "sorted_set", "2.0.0",
      "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all "
      "members were removed.",
      kRemRangeCost},
-    {"zremrangebyscore", 4, kW, 1, 1, 1, StorageCmd, "sorted_set", "1.2.0",
+    {"zremrangebyscore", 4, kWrite, 1, 1, 1, StorageCmd, "sorted_set", "1.2.0",
      "Removes members in a sorted set within a range of scores. Deletes the sorted set if all "
      "members were removed.",
      kRemRangeCost},
-    {"zremrangebylex", 4, kW, 1, 1, 1, StorageCmd, "sorted_set", "2.8.9",
+    {"zremrangebylex", 4, kWrite, 1, 1, 1, StorageCmd, "sorted_set", "2.8.9",
      "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if "
      "all members were removed.",
      kRemRangeCost},
-    {"zpopmin", -2, kWF, 1, 1, 1, StorageCmd, "sorted_set", "5.0.0",
+    {"zpopmin", -2, kWriteFast, 1, 1, 1, StorageCmd, "sorted_set", "5.0.0",
      "Returns the lowest-scoring members from a sorted set after removing them. Deletes the "
      "sorted set if the last member was popped.",
      kPopCost},
-    {"zpopmax", -2, kWF, 1, 1, 1, StorageCmd, "sorted_set", "5.0.0",
+    {"zpopmax", -2, kWriteFast, 1, 1, 1, StorageCmd, "sorted_set", "5.0.0",
      "Returns the highest-scoring members from a sorted set after removing them. Deletes the "
      "sorted set if the last member was popped.",
      kPopCost},
     {"zmpop",
      -4,
-     kW,
+     kWrite,
      0,
      0,
      0,
@@ -131,19 +111,19 @@ constexpr CommandSpec kCommands[] = {
      {},
      {},
      NumKeysAfter<0>},
-    {"bzpopmin", -3, kBlock | kFast, 1, -2, 1, StorageCmd, "sorted_set", "5.0.0",
+    {"bzpopmin", -3, kBlockingWrite | kFast, 1, -2, 1, StorageCmd, "sorted_set", "5.0.0",
      "Removes and returns the member with the lowest score from one or more sorted sets. Blocks "
      "until a member is available otherwise. Deletes the sorted set if the last element was "
      "popped.",
      kLogN},
-    {"bzpopmax", -3, kBlock | kFast, 1, -2, 1, StorageCmd, "sorted_set", "5.0.0",
+    {"bzpopmax", -3, kBlockingWrite | kFast, 1, -2, 1, StorageCmd, "sorted_set", "5.0.0",
      "Removes and returns the member with the highest score from one or more sorted sets. Blocks "
      "until a member available otherwise.  Deletes the sorted set if the last element was "
      "popped.",
      kLogN},
     {"bzmpop",
      -5,
-     kBlock,
+     kBlockingWrite,
      0,
      0,
      0,
@@ -155,17 +135,15 @@ constexpr CommandSpec kCommands[] = {
      kMpopCost,
      {},
      {},
-     BzmpopKeys},
-    {"zrandmember", -2, kR, 1, 1, 1, StorageCmd, "sorted_set", "6.2.0",
+     NumKeysAfter<0, 1>},
+    {"zrandmember", -2, kReadOnly, 1, 1, 1, StorageCmd, "sorted_set", "6.2.0",
      "Returns one or more random members from a sorted set.",
      "O(N) where N is the number of members returned"},
-    {"zscan", -3, kR, 1, 1, 1, StorageCmd, "sorted_set", "2.8.0",
-     "Iterates over members and scores of a sorted set.",
-     "O(1) for every call. O(N) for a complete iteration, including enough command calls for "
-     "the cursor to return back to 0. N is the number of elements inside the collection."},
+    {"zscan", -3, kReadOnly, 1, 1, 1, StorageCmd, "sorted_set", "2.8.0",
+     "Iterates over members and scores of a sorted set.", kScanCost},
     {"zunion",
      -3,
-     kR,
+     kReadOnly,
      0,
      0,
      0,
@@ -179,7 +157,7 @@ constexpr CommandSpec kCommands[] = {
      NumKeysAfter<0>},
     {"zinter",
      -3,
-     kR,
+     kReadOnly,
      0,
      0,
      0,
@@ -193,7 +171,7 @@ constexpr CommandSpec kCommands[] = {
      NumKeysAfter<0>},
     {"zdiff",
      -3,
-     kR,
+     kReadOnly,
      0,
      0,
      0,
@@ -207,7 +185,7 @@ constexpr CommandSpec kCommands[] = {
      NumKeysAfter<0>},
     {"zunionstore",
      -4,
-     kWD,
+     kWriteDenyOom,
      1,
      1,
      1,
@@ -221,7 +199,7 @@ constexpr CommandSpec kCommands[] = {
      NumKeysAfter<1>},
     {"zinterstore",
      -4,
-     kWD,
+     kWriteDenyOom,
      1,
      1,
      1,
@@ -235,7 +213,7 @@ constexpr CommandSpec kCommands[] = {
      NumKeysAfter<1>},
     {"zdiffstore",
      -4,
-     kWD,
+     kWriteDenyOom,
      1,
      1,
      1,
@@ -249,7 +227,7 @@ constexpr CommandSpec kCommands[] = {
      NumKeysAfter<1>},
     {"zintercard",
      -3,
-     kR,
+     kReadOnly,
      0,
      0,
      0,
