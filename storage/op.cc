@@ -33,8 +33,7 @@ Result<Op> DecodeOp(std::string_view data) {
     return Status::Corruption("op: unknown version");
   Op op;
   auto code = static_cast<uint8_t>(data[1]);
-  if (code < static_cast<uint8_t>(OpCode::kSet) ||
-      code > static_cast<uint8_t>(kLastOpCode)) {
+  if (code < static_cast<uint8_t>(OpCode::kSet) || code > static_cast<uint8_t>(kLastOpCode)) {
     return Status::Corruption("op: unknown code");
   }
   op.code = static_cast<OpCode>(code);
