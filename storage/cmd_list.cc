@@ -111,32 +111,6 @@ bool ParseWhere(Env& env, std::string_view arg, bool* left) {
   return true;
 }
 
-// A blocking command's timeout in seconds, checked as Redis checks it; the
-// server does the waiting, so the value itself is not needed here.
-bool TimeoutOk(Env& env, std::string_view s) {
-  auto v = ParseLongDouble(s);
-  if (!v) {
-    env.out.Error("ERR timeout is not a float or out of range");
-    return false;
-  }
-  const long double ms = std::ceil(*v * 1000.0L);
-  if (ms > static_cast<long double>(std::numeric_limits<int64_t>::max())) {
-    env.out.Error("ERR timeout is out of range");
-    return false;
-  }
-  // ceil(-0.0001 s in ms) is -0: Redis takes that as 0 (wait forever).
-  if (ms < 0) {
-    env.out.Error("ERR timeout is negative");
-    return false;
-  }
-  const auto tval = static_cast<int64_t>(ms);
-  if (tval > 0 && tval > std::numeric_limits<int64_t>::max() - env.now_ms) {
-    env.out.Error("ERR timeout is out of range");
-    return false;
-  }
-  return true;
-}
-
 // Normalises Redis's [start, stop] (negative = from the end) over a list of
 // `len`; false when the range is empty.
 bool NormalizeRange(int64_t len, int64_t* start, int64_t* stop) {
@@ -238,12 +212,12 @@ void Lmpop(Env& env, Argv argv) {
 void Blmpop(Env& env, Argv argv) {
   MpopArgs a;
   if (!ParseMpopArgs(env, argv, 2, "left", "right", &a)) return;
-  if (!TimeoutOk(env, argv[1])) return;
+  if (!BlockingTimeoutOk(env, argv[1])) return;
   MultiPop(env, a.keys, !a.second_end, a.count, true);
 }
 
 void BpopGeneric(Env& env, Argv argv, bool left) {
-  if (!TimeoutOk(env, argv.back())) return;
+  if (!BlockingTimeoutOk(env, argv.back())) return;
   MultiPop(env, argv.subspan(1, argv.size() - 2), left, -1, true);
 }
 
@@ -303,12 +277,12 @@ void Rpoplpush(Env& env, Argv argv) { MoveGeneric(env, argv[1], argv[2], false, 
 void Blmove(Env& env, Argv argv) {
   bool from_left = true, to_left = true;
   if (!ParseWhere(env, argv[3], &from_left) || !ParseWhere(env, argv[4], &to_left)) return;
-  if (!TimeoutOk(env, argv[5])) return;
+  if (!BlockingTimeoutOk(env, argv[5])) return;
   MoveGeneric(env, argv[1], argv[2], from_left, to_left, true);
 }
 
 void Brpoplpush(Env& env, Argv argv) {
-  if (!TimeoutOk(env, argv[3])) return;
+  if (!BlockingTimeoutOk(env, argv[3])) return;
   MoveGeneric(env, argv[1], argv[2], false, true, true);
 }
 

@@ -2,6 +2,7 @@
 // command makes one attempt here; when every key is empty it sets
 // env.would_block and the server waits (the timeout is the server's).
 #include "storage/cmd_zset_util.h"
+#include "storage/coll_members.h"
 
 namespace shoal::storage::coll::zset {
 namespace {
@@ -89,7 +90,7 @@ void PopMinMax(Env& env, Argv argv, bool max) {
 void MpopGeneric(Env& env, Argv argv, size_t numkeys_at, bool blocking) {
   MpopArgs a;
   if (!ParseMpopArgs(env, argv, numkeys_at, "MIN", "MAX", &a)) return;
-  if (blocking && !CheckTimeout(env, argv[1])) return;
+  if (blocking && !BlockingTimeoutOk(env, argv[1])) return;
   auto lock = LockKeys(env, a.keys);
   if (PopFirst(env, a.keys, /*max=*/a.second_end, a.count, PopForm::kKeyPairs) !=
       PopResult::kEmpty) {
@@ -100,7 +101,7 @@ void MpopGeneric(Env& env, Argv argv, size_t numkeys_at, bool blocking) {
 }
 
 void BlockingPop(Env& env, Argv argv, bool max) {
-  if (!CheckTimeout(env, argv.back())) return;
+  if (!BlockingTimeoutOk(env, argv.back())) return;
   auto keys = argv.subspan(1, argv.size() - 2);
   auto lock = LockKeys(env, keys);
   if (PopFirst(env, keys, max, 1, PopForm::kKeyFlat) != PopResult::kEmpty) return;

@@ -282,22 +282,4 @@ void StoreItems(Env& env, std::string_view dst, const std::vector<Item>& items) 
   env.out.Integer(static_cast<int64_t>(items.size()));
 }
 
-bool CheckTimeout(Env& env, std::string_view s) {
-  auto v = ParseLongDouble(s);
-  if (!v) {
-    env.out.Error("ERR timeout is not a float or out of range");
-    return false;
-  }
-  long double ms = *v * 1000.0L;
-  if (ms > static_cast<long double>(std::numeric_limits<int64_t>::max())) {
-    env.out.Error("ERR timeout is out of range");
-    return false;
-  }
-  if (std::ceil(ms) < 0) {
-    env.out.Error("ERR timeout is negative");
-    return false;
-  }
-  return true;
-}
-
 }  // namespace shoal::storage::coll::zset

@@ -217,11 +217,6 @@ void ReplyItems(Env& env, const std::vector<Item>& items, bool withscores);
 // the new cardinality. Used by the *STORE commands.
 void StoreItems(Env& env, std::string_view dst, const std::vector<Item>& items);
 
-// ---- argument helpers (reply the error and return false) ----
-// A blocking command's timeout in seconds (validated; the value itself is
-// the server's business).
-bool CheckTimeout(Env& env, std::string_view s);
-
 // The commands, one per Redis command (cmd_zset*.cc).
 void Zadd(Env& env, Argv argv);
 void Zincrby(Env& env, Argv argv);

@@ -553,4 +553,30 @@ void RandomMembers(Env& env, std::string_view key, ValueType type, std::optional
   ReplyRandomMembers(env, h, *count, with_values);
 }
 
+// A blocking command's timeout in seconds, checked as Redis checks it; the
+// server does the waiting, so the value itself is not needed here.
+bool BlockingTimeoutOk(Env& env, std::string_view s) {
+  auto v = ParseLongDouble(s);
+  if (!v) {
+    env.out.Error("ERR timeout is not a float or out of range");
+    return false;
+  }
+  const long double ms = std::ceil(*v * 1000.0L);
+  if (ms > static_cast<long double>(std::numeric_limits<int64_t>::max())) {
+    env.out.Error("ERR timeout is out of range");
+    return false;
+  }
+  // ceil(-0.0001 s in ms) is -0: Redis takes that as 0 (wait forever).
+  if (ms < 0) {
+    env.out.Error("ERR timeout is negative");
+    return false;
+  }
+  const auto tval = static_cast<int64_t>(ms);
+  if (tval > 0 && tval > std::numeric_limits<int64_t>::max() - env.now_ms) {
+    env.out.Error("ERR timeout is out of range");
+    return false;
+  }
+  return true;
+}
+
 }  // namespace shoal::storage::coll

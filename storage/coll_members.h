@@ -95,4 +95,8 @@ std::optional<int64_t> RandomCountArg(Env& env, std::string_view arg);
 void RandomMembers(Env& env, std::string_view key, ValueType type, std::optional<int64_t> count,
                    bool with_values);
 
+// A blocking command's timeout in seconds, checked as Redis checks it (not
+// a float, negative, out of range); false after replying.
+bool BlockingTimeoutOk(Env& env, std::string_view s);
+
 }  // namespace shoal::storage::coll
