@@ -46,11 +46,12 @@ void BlockingRegistry::Remove(const std::shared_ptr<BlockWait>& w) {
   }
 }
 
-void BlockingRegistry::KickAll() {
+void BlockingRegistry::KickAll(const std::function<bool(const std::string&)>& want) {
   std::lock_guard<std::mutex> g(mu_);
   std::vector<std::string> keys;
-  keys.reserve(queues_.size());
-  for (const auto& [k, q] : queues_) keys.push_back(k);
+  for (const auto& [k, q] : queues_) {
+    if (want(k)) keys.push_back(k);
+  }
   for (const auto& k : keys) WakeFirst(k);
 }
 

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -51,9 +52,9 @@ class BlockingRegistry final : public storage::ReadyListener {
   void RetryDone(const std::shared_ptr<BlockWait>& w, bool served);
   // The waiter stopped waiting (timeout, disconnect, error).
   void Remove(const std::shared_ptr<BlockWait>& w);
-  // Wakes the first waiter of every key: the safety net for wake-ups this
-  // node cannot see (it holds no replica of the key's shard).
-  void KickAll();
+  // Wakes the first waiter of every key `want` accepts: the safety net for
+  // wake-ups this node cannot see (it holds no replica of the key's shard).
+  void KickAll(const std::function<bool(const std::string&)>& want);
   int64_t waiting() const { return waiting_.load(std::memory_order_relaxed); }
 
  private:

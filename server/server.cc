@@ -279,7 +279,9 @@ void Server::Cron() {
   // replica of see no applies; a retry a second serves them.
   if (host_ != nullptr && blocking_->waiting() > 0 && now - last_kick_ms_ >= 1000) {
     last_kick_ms_ = now;
-    blocking_->KickAll();
+    blocking_->KickAll([this](const std::string& key) {
+      return !host_->HoldsShard(host_->ShardOf(KeySlot(key)));
+    });
   }
   // Expired keys are deleted through the log (DESIGN.md §3): keys that
   // reads found expired first, then the oldest entries of the expiry index.
