@@ -24,8 +24,12 @@ void BlockingRegistry::RetryDone(const std::shared_ptr<BlockWait>& w, bool serve
   w->retrying = false;
   if (served) {
     Finish(w);
-    // The key may hold more: the next waiter looks.
-    for (const auto& k : w->keys) WakeFirst(k);
+    // The pop's own apply reports the key ready when it left elements
+    // behind (possibly while this retry was in flight): the next waiter
+    // looks then, and not otherwise.
+    if (w->again) {
+      for (const auto& k : w->keys) WakeFirst(k);
+    }
     return;
   }
   if (w->again) {

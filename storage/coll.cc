@@ -115,13 +115,15 @@ void Cursor::Seek(std::string_view target) { it_->Seek(target); }
 bool Cursor::Ok(Env& env) { return !env.Failed(it_->status()); }
 
 void SaveMeta(Env& env, WriteTxn& txn, Handle* h) {
-  (void)env;
   if (h->meta.count == 0) {
     if (h->rec) txn.Delete(h->ref, *h->rec);
     return;
   }
   ++h->meta.mod;
   txn.Put(h->ref, h->type, h->expire_at_ms, EncodeCollMeta(h->meta), h->rec ? &*h->rec : nullptr);
+  // Any write that leaves a list or sorted set non-empty may serve a
+  // blocked client, a pop that leaves elements behind included.
+  if (h->type == ValueType::kList || h->type == ValueType::kZset) env.NoteReady(h->ref.key);
 }
 
 bool CopySubs(Env& env, const Handle& src, uint64_t dst_version, const KeyRef& dst, WriteTxn& txn) {

@@ -1,5 +1,7 @@
 #include "storage/state_machine.h"
 
+#include <algorithm>
+
 #include "storage/apply.h"
 #include "storage/coll.h"
 
@@ -38,7 +40,11 @@ void StateMachine::ApplyCommand(const Op& op, internal::ApplyCtx& c) {
     buf->append(kWouldBlockReply);
   }
   if (env.changed) c.changed = true;
-  if (!ready.empty()) ready_listener_->OnReady(std::move(ready));
+  if (!ready.empty()) {
+    std::sort(ready.begin(), ready.end());
+    ready.erase(std::unique(ready.begin(), ready.end()), ready.end());
+    ready_listener_->OnReady(std::move(ready));
+  }
 }
 
 void StateMachine::Apply(const Op& op, resp::Writer* reply) {
