@@ -605,6 +605,16 @@ class Cluster:
         return redis.cluster.RedisCluster(startup_nodes=startup, **kw)
 
 
+def final_reports(output):
+    """{test name: requests per second} from redis-benchmark -q output."""
+    reports = {}
+    for line in re.split(r"[\r\n]+", output):
+        m = re.match(r"^\s*(.+?): ([\d.]+) requests per second", line)
+        if m:
+            reports[m.group(1)] = float(m.group(2))
+    return reports
+
+
 def redis_cli(port, *args, cluster=False, stdin=None, timeout=120):
     """Runs redis-cli; returns CompletedProcess (text)."""
     cmd = [REDIS_CLI, "-h", "127.0.0.1", "-p", str(port)] + (["-c"] if cluster else []) \

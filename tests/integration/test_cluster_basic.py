@@ -11,21 +11,11 @@ import unittest
 
 import redis
 
-from cluster_harness import (REDIS_BENCHMARK, SharedClusterTestCase, key_slot, parse_info,
-                             redis_cli)
+from cluster_harness import (REDIS_BENCHMARK, SharedClusterTestCase, final_reports, key_slot,
+                             parse_info, redis_cli)
 from harness import raw_command, wait_for
 
 KEYS = 200
-
-
-def final_reports(output):
-    """{test name: requests per second} from redis-benchmark -q output."""
-    reports = {}
-    for line in re.split(r"[\r\n]+", output):
-        m = re.match(r"^\s*(.+?): ([\d.]+) requests per second", line)
-        if m:
-            reports[m.group(1)] = float(m.group(2))
-    return reports
 
 
 class ClusterBasicTest(SharedClusterTestCase):

@@ -6,14 +6,14 @@ every replica through READONLY connections; CROSSSLOT and WATCH in cluster
 mode; clients blocked on a follower served in FIFO order across a SIGKILL
 of the shard's leader.
 """
-import re
 import select
 import subprocess
 import threading
 import time
 import unittest
 
-from cluster_harness import REDIS_BENCHMARK, ClusterTestCase, SharedClusterTestCase, key_slot
+from cluster_harness import (REDIS_BENCHMARK, ClusterTestCase, SharedClusterTestCase, final_reports,
+                             key_slot)
 from harness import raw_command, wait_for
 
 OK = ("+", "OK")
@@ -41,16 +41,6 @@ def bulk(s):
 
 def bulks(*items):
     return ("*", [bulk(i) for i in items])
-
-
-def final_reports(output):
-    """{test name: requests per second} from redis-benchmark -q output."""
-    reports = {}
-    for line in re.split(r"[\r\n]+", output):
-        m = re.match(r"^\s*(.+?): ([\d.]+) requests per second", line)
-        if m:
-            reports[m.group(1)] = float(m.group(2))
-    return reports
 
 
 def has_reply(conn):
