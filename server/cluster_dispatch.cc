@@ -76,7 +76,8 @@ bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* sp
     Execute(top, spec, args, writer_);
     return true;
   }
-  const bool write = (spec->flags & kWrite) != 0;
+  const bool write = IsWriteCall(*spec, args);
+  const bool blocking = BlocksCall(*spec, args);
   if (follower_reads_ && !write && host.HoldsShard(shard)) {
     // READONLY: this node's replica answers, as of what it has applied.
     if (inflight_ > 0) return false;
@@ -114,13 +115,13 @@ bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* sp
       p.shard = shard;
       p.op = std::move(op);
       p.resp = static_cast<uint8_t>(writer_.protocol());
-      if (spec->flags & kBlocking) {
+      if (blocking) {
         std::vector<std::string> owned(args.begin(), args.end());
         p.done = [self, rs, shard, slot, spec, owned = std::move(owned)](
                      cluster::Outcome o, std::string reply) mutable {
-          if (o == cluster::Outcome::kOk && reply == storage::kWouldBlockReply) {
+          if (o == cluster::Outcome::kOk && storage::IsWouldBlock(reply)) {
             if (self->closed_) return;
-            return self->Block(rs, spec, std::move(owned));
+            return self->Block(rs, spec, std::move(owned), reply);
           }
           self->OnWriteDone(rs, shard, slot, o, std::move(reply));
         };
@@ -145,7 +146,7 @@ bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* sp
       break;
     }
     default:
-      if (spec->flags & kBlocking) {
+      if (blocking) {
         // The leader tries once and answers "would block"; this node waits.
         auto block = std::make_shared<BlockTry>(
             BlockTry{spec, std::vector<std::string>(args.begin(), args.end())});
@@ -288,8 +289,8 @@ void Connection::Forward(ReplySlot* rs, uint64_t node, std::string encoded, bool
                           "the command was not executed\r\n");
       }
     }
-    if (block && raw == storage::kWouldBlockReply) {
-      return self->Block(rs, block->spec, std::move(block->argv));
+    if (block && storage::IsWouldBlock(raw)) {
+      return self->Block(rs, block->spec, std::move(block->argv), raw);
     }
     self->Fill(rs, std::string(raw));
   });

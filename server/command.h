@@ -80,10 +80,19 @@ std::span<const CommandSpec> ListCommands();
 std::span<const CommandSpec> SetCommands();
 std::span<const CommandSpec> ZsetCommands();
 std::span<const CommandSpec> TransactionCommands();
+std::span<const CommandSpec> StreamCommands();
 
 // The indexes of the key arguments of `args` for `spec` (KeysFn, or
 // first/last/step).
 std::vector<size_t> KeyIndexes(const CommandSpec& spec, Args args);
+
+// Whether a call is proposed as a write: write commands, and a blocking
+// read asked to block (XREAD ... BLOCK ms: its attempts are proposed like
+// BLPOP's, so an applied XADD wakes it in log order).
+bool IsWriteCall(const CommandSpec& spec, Args args);
+// Whether a blocking-capable command was asked to block: always for
+// BLPOP & co., with a BLOCK option for XREAD / XREADGROUP.
+bool BlocksCall(const CommandSpec& spec, Args args);
 
 // The whole table.
 class CommandTable {

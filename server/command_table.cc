@@ -42,7 +42,8 @@ const CommandTable& CommandTable::Get() {
 CommandTable::CommandTable() {
   for (auto family :
        {StringCommands(), KeyCommands(), ConnectionCommands(), ServerCommands(), ClusterCommands(),
-        HashCommands(), ListCommands(), SetCommands(), ZsetCommands(), TransactionCommands()}) {
+        HashCommands(), ListCommands(), SetCommands(), ZsetCommands(), StreamCommands(),
+        TransactionCommands()}) {
     for (const auto& c : family) all_.push_back(&c);
   }
   for (const auto* c : all_) {
@@ -97,6 +98,34 @@ std::vector<size_t> KeyIndexes(const CommandSpec& spec, Args args) {
   for (int i = spec.first_key; i <= last && i < argc; i += step)
     out.push_back(static_cast<size_t>(i));
   return out;
+}
+
+namespace {
+
+// XREAD / XREADGROUP: a BLOCK option before STREAMS.
+bool HasBlockOption(Args args) {
+  for (size_t i = 1; i + 1 < args.size(); ++i) {
+    auto a = args[i];
+    if (a.size() == 7 && (a[0] == 's' || a[0] == 'S') && EqualsIgnoreCase(a, "streams")) break;
+    if (a.size() == 5 && EqualsIgnoreCase(a, "block")) return true;
+  }
+  return false;
+}
+
+bool IsStreamRead(const CommandSpec& spec) {
+  return spec.name == "xread" || spec.name == "xreadgroup";
+}
+
+}  // namespace
+
+bool BlocksCall(const CommandSpec& spec, Args args) {
+  if (!(spec.flags & kBlocking)) return false;
+  return !IsStreamRead(spec) || HasBlockOption(args);
+}
+
+bool IsWriteCall(const CommandSpec& spec, Args args) {
+  if (spec.flags & kWrite) return true;
+  return (spec.flags & kBlocking) && BlocksCall(spec, args);
 }
 
 size_t CommandTable::IndexOf(const CommandSpec* spec) const {

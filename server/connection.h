@@ -96,7 +96,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Blocking commands (server/blocking.h). Block: the command in `rs` (a
   // new slot when null) found nothing to pop; the client waits until a key
   // is ready or the timeout passes. RetryBlocked: the registry's wake-up.
-  void Block(ReplySlot* rs, const CommandSpec* spec, std::vector<std::string> argv);
+  // `would_block`: the attempt's reply (XREAD's resolved IDs replace its
+  // own in the retries).
+  void Block(ReplySlot* rs, const CommandSpec* spec, std::vector<std::string> argv,
+             std::string_view would_block = {});
   void RetryBlocked();
 
   // Transactions (server/transaction.cc).

@@ -17,8 +17,49 @@ namespace shoal::server {
 
 namespace {
 
-// Where a blocking command keeps its timeout and which keys it waits on.
-bool TimeoutFirst(std::string_view name) { return name == "blmpop" || name == "bzmpop"; }
+bool IsStreamRead(const CommandSpec* spec) {
+  return spec->name == "xread" || spec->name == "xreadgroup";
+}
+
+// The timeout in ms (0: forever). BLMPOP/BZMPOP have it first, the other
+// list and zset commands last, in seconds; XREAD / XREADGROUP after BLOCK,
+// in ms. The command validated it before answering "would block".
+int64_t TimeoutMs(const CommandSpec* spec, const std::vector<std::string>& argv) {
+  if (IsStreamRead(spec)) {
+    for (size_t i = 1; i + 1 < argv.size(); ++i) {
+      if (EqualsIgnoreCase(argv[i], "block")) return std::strtoll(argv[i + 1].c_str(), nullptr, 10);
+    }
+    return 0;
+  }
+  const bool first = spec->name == "blmpop" || spec->name == "bzmpop";
+  double seconds = std::strtod((first ? argv[1] : argv.back()).c_str(), nullptr);
+  return seconds > 0 ? static_cast<int64_t>(std::ceil(seconds * 1000)) : 0;
+}
+
+// XREAD with "$": the attempt resolved each stream's ID; the retries must
+// wait for entries after those, not after the stream's last ID then.
+void UseResolvedIds(const CommandSpec* spec, std::string_view would_block,
+                    std::vector<std::string>* argv) {
+  std::string_view ids = storage::WouldBlockIds(would_block);
+  if (ids.empty() || !IsStreamRead(spec)) return;
+  std::vector<std::string_view> parts;
+  for (size_t pos = 0; pos < ids.size();) {
+    size_t sp = ids.find(' ', pos);
+    if (sp == std::string_view::npos) sp = ids.size();
+    parts.push_back(ids.substr(pos, sp - pos));
+    pos = sp + 1;
+  }
+  size_t streams = 0;
+  for (size_t i = 1; i < argv->size(); ++i) {
+    if (EqualsIgnoreCase((*argv)[i], "streams")) {
+      streams = i;
+      break;
+    }
+  }
+  const size_t n = (argv->size() - streams - 1) / 2;
+  if (streams == 0 || parts.size() != n) return;
+  for (size_t i = 0; i < n; ++i) (*argv)[streams + 1 + n + i] = std::string(parts[i]);
+}
 
 std::vector<std::string> WaitKeys(const CommandSpec* spec, const std::vector<std::string>& argv) {
   std::vector<std::string_view> views(argv.begin(), argv.end());
@@ -42,7 +83,8 @@ std::string Connection::BlockedNull() const {
   return out;
 }
 
-void Connection::Block(ReplySlot* rs, const CommandSpec* spec, std::vector<std::string> argv) {
+void Connection::Block(ReplySlot* rs, const CommandSpec* spec, std::vector<std::string> argv,
+                       std::string_view would_block) {
   if (closed_) return;
   if (rs == nullptr) rs = NewSlot();
   auto b = std::make_unique<Blocked>();
@@ -52,9 +94,8 @@ void Connection::Block(ReplySlot* rs, const CommandSpec* spec, std::vector<std::
   b->wait->conn = weak_from_this();
   b->wait->worker = &worker_;
   b->wait->keys = WaitKeys(spec, argv);
-  // The command validated the timeout before answering "would block".
-  std::string_view t = TimeoutFirst(spec->name) ? argv[1] : argv.back();
-  double seconds = std::strtod(std::string(t).c_str(), nullptr);
+  const int64_t ms = TimeoutMs(spec, argv);
+  UseResolvedIds(spec, would_block, &argv);
   b->argv = std::move(argv);
   b->keep = shared_from_this();
   blocked_cmd_ = std::move(b);
@@ -62,8 +103,7 @@ void Connection::Block(ReplySlot* rs, const CommandSpec* spec, std::vector<std::
   inflight_kind_ = Deferred::kBlocked;
   auto& reg = server_.blocking();
   reg.Add(blocked_cmd_->wait);
-  if (seconds > 0) {
-    auto ms = static_cast<int64_t>(std::ceil(seconds * 1000));
+  if (ms > 0) {
     blocked_cmd_->timer = std::make_unique<asio::steady_timer>(worker_.io);
     blocked_cmd_->timer->expires_after(std::chrono::milliseconds(ms));
     auto self = shared_from_this();
@@ -84,7 +124,11 @@ void Connection::Block(ReplySlot* rs, const CommandSpec* spec, std::vector<std::
   const int64_t now = server_.clock().NowMs();
   for (const auto& k : blocked_cmd_->wait->keys) {
     auto type = storage::reads::LiveType(server_.keyspace(), k, now);
-    if (type == storage::ValueType::kList || type == storage::ValueType::kZset) ready.push_back(k);
+    // A stream may have got the entry the attempt waited for: one more look.
+    if (type == storage::ValueType::kList || type == storage::ValueType::kZset ||
+        type == storage::ValueType::kStream) {
+      ready.push_back(k);
+    }
   }
   if (!ready.empty()) reg.OnReady(std::move(ready));
 }
@@ -97,7 +141,7 @@ void Connection::RetryBlocked() {
     if (!self->blocked_cmd_ || self->blocked_cmd_->wait != wait) return;
     // A key of another type appeared meanwhile: Redis keeps such a client
     // blocked (only the first attempt reports WRONGTYPE).
-    const bool would_block = reply == storage::kWouldBlockReply || reply.starts_with("-WRONGTYPE");
+    const bool would_block = storage::IsWouldBlock(reply) || reply.starts_with("-WRONGTYPE");
     self->server_.blocking().RetryDone(wait, !would_block);
     if (!would_block) return self->FinishBlocked(std::move(reply));
     if (self->blocked_cmd_->timed_out) {

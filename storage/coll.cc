@@ -115,7 +115,8 @@ void Cursor::Seek(std::string_view target) { it_->Seek(target); }
 bool Cursor::Ok(Env& env) { return !env.Failed(it_->status()); }
 
 void SaveMeta(Env& env, WriteTxn& txn, Handle* h) {
-  if (h->meta.count == 0) {
+  // A stream stays when its last entry goes (Redis); the others vanish.
+  if (h->meta.count == 0 && h->type != ValueType::kStream) {
     if (h->rec) txn.Delete(h->ref, *h->rec);
     return;
   }

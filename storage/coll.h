@@ -51,6 +51,9 @@ struct Env {
   // Set by a blocking command (BLPOP...) that found nothing to pop: it
   // replied a null and changed nothing; the server blocks the client.
   bool would_block = false;
+  // With would_block, XREAD's IDs as resolved now ("$" -> the stream's
+  // last ID), space-separated, one per stream: the server retries with them.
+  std::string block_ids = {};
 
   // Replies with a storage error and returns true if `s` failed.
   bool Failed(const Status& s);
@@ -172,6 +175,8 @@ std::span<const CmdImpl> HashImpls();
 std::span<const CmdImpl> ListImpls();
 std::span<const CmdImpl> SetImpls();
 std::span<const CmdImpl> ZsetImpls();
+std::span<const CmdImpl> StreamImpls();       // cmd_stream.cc
+std::span<const CmdImpl> StreamGroupImpls();  // cmd_stream_group.cc
 // Lookup by lower-case name; nullptr if unknown.
 const CmdImpl* FindImpl(std::string_view name);
 

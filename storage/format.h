@@ -35,7 +35,8 @@ struct Meta {
   bool expired(int64_t now_ms) const { return expire_at_ms != 0 && expire_at_ms <= now_ms; }
 };
 
-// The payload of a collection's metadata record (hash, list, set, zset):
+// The payload of a collection's metadata record (hash, list, set, zset,
+// stream):
 // [version:8][count:8][mod:8][head:8], big-endian.
 struct CollMeta {
   uint64_t version = 0;  // names this incarnation's sub-records
@@ -48,7 +49,7 @@ std::string EncodeCollMeta(const CollMeta& m);
 std::optional<CollMeta> DecodeCollMeta(std::string_view payload);
 inline bool IsCollection(ValueType t) {
   return t == ValueType::kHash || t == ValueType::kList || t == ValueType::kSet ||
-         t == ValueType::kZset;
+         t == ValueType::kZset || t == ValueType::kStream;
 }
 
 // CF sub: [slot:2 BE][keylen:4 BE][key][version:8 BE], then a tag byte and

@@ -70,8 +70,18 @@ inline constexpr uint32_t kDelReplyOk = 0;
 inline constexpr uint32_t kMayBlock = 1;
 }  // namespace op_flags
 
-// Never sent to a client: the proposing node turns it into waiting.
+// Never sent to a client: the proposing node turns it into waiting. XREAD
+// appends the IDs it resolved ("-SHOAL_WOULDBLOCK <id> <id>...\r\n").
 inline constexpr std::string_view kWouldBlockReply = "-SHOAL_WOULDBLOCK\r\n";
+inline bool IsWouldBlock(std::string_view reply) {
+  return reply.starts_with(kWouldBlockReply.substr(0, kWouldBlockReply.size() - 2));
+}
+// The IDs a would-block reply carries ("" when none).
+inline std::string_view WouldBlockIds(std::string_view reply) {
+  size_t head = kWouldBlockReply.size() - 2;
+  if (reply.size() <= head + 3) return {};
+  return reply.substr(head + 1, reply.size() - head - 3);
+}
 
 inline constexpr uint8_t kOpFormatV1 = 1;
 

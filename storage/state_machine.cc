@@ -37,7 +37,14 @@ void StateMachine::ApplyCommand(const Op& op, internal::ApplyCtx& c) {
   impl->fn(env, op.args);
   if (env.would_block && (op.flags & op_flags::kMayBlock)) {
     buf->resize(mark);
-    buf->append(kWouldBlockReply);
+    if (env.block_ids.empty()) {
+      buf->append(kWouldBlockReply);
+    } else {
+      buf->append(kWouldBlockReply.substr(0, kWouldBlockReply.size() - 2));
+      buf->append(" ");
+      buf->append(env.block_ids);
+      buf->append("\r\n");
+    }
   }
   if (env.changed) c.changed = true;
   if (!ready.empty()) {

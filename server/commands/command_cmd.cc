@@ -39,6 +39,8 @@ std::vector<std::string> AclCategories(const CommandSpec& c) {
   if (c.group == "set") out.push_back("@set");
   if (c.group == "sorted-set" || c.group == "sorted_set") out.push_back("@sortedset");
   if (c.group == "transactions") out.push_back("@transaction");
+  if (c.group == "stream") out.push_back("@stream");
+  if (c.group == "pubsub") out.push_back("@pubsub");
   if (c.flags & kBlocking) out.push_back("@blocking");
   return out;
 }

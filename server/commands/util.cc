@@ -57,9 +57,11 @@ void ReplyHelp(CommandContext& ctx, std::span<const std::string_view> lines) {
 namespace shoal::server {
 
 void StorageCmd(CommandContext& ctx, Args a) {
-  const storage::coll::CmdImpl* impl = storage::coll::FindImpl(ctx.spec->name);
+  // By the name as sent: XGROUP / XINFO dispatch their subcommands
+  // themselves, when applied as when served.
+  const storage::coll::CmdImpl* impl = storage::coll::FindImpl(a[0]);
   if (impl == nullptr) return ctx.Error("ERR command not implemented");
-  if (!(ctx.spec->flags & kWrite)) {
+  if (!IsWriteCall(*ctx.spec, a)) {
     storage::coll::Env env{ctx.ks(), ctx.now_ms, ctx.Seed(), ctx.out, /*write=*/false};
     return impl->fn(env, a);
   }
@@ -68,7 +70,7 @@ void StorageCmd(CommandContext& ctx, Args a) {
   op.num = static_cast<int64_t>(ctx.Seed());
   op.args.assign(a.begin(), a.end());
   // Inside a transaction a blocking command does not block (Redis).
-  const bool may_block = (ctx.spec->flags & kBlocking) && !ctx.in_exec();
+  const bool may_block = BlocksCall(*ctx.spec, a) && !ctx.in_exec();
   if (may_block) op.flags = storage::op_flags::kMayBlock;
   std::string* buf = ctx.out.buffer();
   const size_t mark = buf->size();
@@ -76,9 +78,10 @@ void StorageCmd(CommandContext& ctx, Args a) {
   // Single node: the op was applied just now. (In cluster mode the reply
   // comes with the proposal's outcome: cluster_dispatch.cc.)
   if (may_block && ctx.conn != nullptr && ctx.conn->capture() == nullptr &&
-      std::string_view(*buf).substr(mark) == storage::kWouldBlockReply) {
+      storage::IsWouldBlock(std::string_view(*buf).substr(mark))) {
+    std::string reply = buf->substr(mark);
     buf->resize(mark);
-    ctx.conn->Block(nullptr, ctx.spec, std::vector<std::string>(a.begin(), a.end()));
+    ctx.conn->Block(nullptr, ctx.spec, std::vector<std::string>(a.begin(), a.end()), reply);
   }
 }
 
