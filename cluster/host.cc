@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <unordered_map>
 
 #include "cluster/log_store.h"
 #include "cluster/raft/raw_node.h"
@@ -20,6 +21,9 @@ namespace {
 // nodes that hold no replica of a shard still learn its leader (for
 // forwarding and CLUSTER SLOTS): msg.index = shard, msg.term = term.
 constexpr uint32_t kAnnounceGroup = 0xFFFFFFFF;
+// Host::Broadcast payloads ride as envelopes of this pseudo-group:
+// msg.context = payload.
+constexpr uint32_t kBroadcastGroup = 0xFFFFFFFE;
 // Rounds chained without yielding to the io_context (new Ready work that
 // appeared while handling the previous one, e.g. a leader's commit after
 // its own append became durable).
@@ -478,8 +482,53 @@ bool Host::ProcessReadies() {
   return true;
 }
 
+void Host::Broadcast(const std::vector<uint64_t>& nodes, std::string payload) {
+  std::lock_guard<std::mutex> g(broadcast_mu_);
+  broadcast_out_.emplace_back(nodes, std::move(payload));
+  if (broadcast_scheduled_) return;
+  broadcast_scheduled_ = true;
+  asio::post(io_, [this] { SendBroadcasts(); });
+}
+
+void Host::SetBroadcastHandler(BroadcastHandler h) {
+  std::lock_guard<std::mutex> g(broadcast_mu_);
+  broadcast_handler_ = std::move(h);
+}
+
+void Host::SendBroadcasts() {
+  std::vector<std::pair<std::vector<uint64_t>, std::string>> out;
+  {
+    std::lock_guard<std::mutex> g(broadcast_mu_);
+    out.swap(broadcast_out_);
+    broadcast_scheduled_ = false;
+  }
+  // One frame per peer with everything queued for it, in order.
+  std::unordered_map<uint64_t, std::vector<Envelope>> by_peer;
+  for (auto& [nodes, payload] : out) {
+    for (uint64_t n : nodes) {
+      if (n == options_.self) continue;
+      Envelope e;
+      e.group = kBroadcastGroup;
+      e.msg.type = raft::MessageType::kHeartbeat;
+      e.msg.from = options_.self;
+      e.msg.context = payload;
+      by_peer[n].push_back(std::move(e));
+    }
+  }
+  for (auto& [peer, envs] : by_peer) transport_->Send(peer, envs);
+}
+
 void Host::OnMessages(std::vector<Envelope>&& envs) {
   for (auto& env : envs) {
+    if (env.group == kBroadcastGroup) {
+      BroadcastHandler h;
+      {
+        std::lock_guard<std::mutex> g(broadcast_mu_);
+        h = broadcast_handler_;
+      }
+      if (h) h(env.msg.from, env.msg.context);
+      continue;
+    }
     if (env.group == kAnnounceGroup) {
       uint64_t shard = env.msg.index;
       if (shard >= def_.shards() || groups_[shard]) continue;  // members know from Raft

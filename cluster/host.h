@@ -122,6 +122,14 @@ class Host {
   void Submit(asio::io_context* io, std::vector<Proposal> props, std::vector<ReadRequest> reads);
 
   std::vector<ShardInfo> Shards() const;
+  // Node-to-node messages that are not Raft's (pub/sub): `payload` goes to
+  // each of `nodes` over the bus, best effort (lost if the peer is
+  // unreachable), in call order per peer. Thread-safe.
+  void Broadcast(const std::vector<uint64_t>& nodes, std::string payload);
+  // Receives them (on the host thread); set once, from any thread.
+  using BroadcastHandler = std::function<void(uint64_t from, std::string_view payload)>;
+  void SetBroadcastHandler(BroadcastHandler h);
+
   // Fault injection (tests, fault harness): drop bus traffic with a peer.
   void SetPeerBlocked(uint64_t peer, bool blocked);
 
@@ -179,6 +187,13 @@ class Host {
 
   // Outcomes of this round, per worker io_context (host thread only).
   std::vector<std::pair<asio::io_context*, std::vector<std::function<void()>>>> completions_;
+
+  std::mutex broadcast_mu_;
+  BroadcastHandler broadcast_handler_;  // guarded by broadcast_mu_
+  // Guarded by broadcast_mu_: payloads waiting for the host thread.
+  std::vector<std::pair<std::vector<uint64_t>, std::string>> broadcast_out_;
+  bool broadcast_scheduled_ = false;  // guarded by broadcast_mu_
+  void SendBroadcasts();
 
   mutable std::mutex info_mu_;
   std::vector<ShardInfo> info_;  // guarded by info_mu_

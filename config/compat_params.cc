@@ -258,6 +258,11 @@ void AppendCompatParams(std::vector<Param>* params) {
   for (Spec& s : Specs()) {
     Param p = Compat(s.name, s.name, s.def, s.help, s.normalize);
     p.mutable_at_runtime = !s.immutable;
+    // Stored with the compat values, but acted on (server/notify.h, the
+    // pub/sub output limit).
+    if (s.name == "notify-keyspace-events" || s.name == "client-output-buffer-limit") {
+      p.compat_only = false;
+    }
     params->push_back(std::move(p));
     if (!s.alias.empty()) {
       Param alias = Compat(s.alias, s.name, s.def, s.help, std::move(s.normalize));

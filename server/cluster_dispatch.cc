@@ -14,6 +14,7 @@
 #include "cluster/host.h"
 #include "core/keyslot.h"
 #include "server/connection.h"
+#include "server/notify.h"
 #include "server/server.h"
 #include "storage/op.h"
 
@@ -76,6 +77,31 @@ bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* sp
     Execute(top, spec, args, writer_);
     return true;
   }
+  if (spec->flags & kPubSub) {
+    // SSUBSCRIBE / SPUBLISH / SUNSUBSCRIBE: any node holding a replica of
+    // the channel's shard serves them (Redis 7 lets replicas do so);
+    // elsewhere cluster clients are sent to the leader, and a plain
+    // client's SPUBLISH is forwarded there.
+    if (inflight_ > 0) return false;
+    if (host.HoldsShard(shard)) {
+      Execute(top, spec, args, writer_);
+      return true;
+    }
+    uint64_t leader = host.LeaderOf(shard);
+    if (leader == 0) {
+      server_.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
+      out_ += NoLeader(shard);
+      return true;
+    }
+    if (WantsMoved() || spec->name != "spublish") {
+      out_ += Moved(slot, *host.def().Node(leader));
+      return true;
+    }
+    Forward(NewSlot(), leader, Encode(args), false, 0);
+    inflight_kind_ = Deferred::kForward;
+    inflight_target_ = leader;
+    return true;
+  }
   const bool write = IsWriteCall(*spec, args);
   const bool blocking = BlocksCall(*spec, args);
   if (follower_reads_ && !write && host.HoldsShard(shard)) {
@@ -122,6 +148,17 @@ bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* sp
           if (o == cluster::Outcome::kOk && storage::IsWouldBlock(reply)) {
             if (self->closed_) return;
             return self->Block(rs, spec, std::move(owned), reply);
+          }
+          self->OnWriteDone(rs, shard, slot, o, std::move(reply));
+        };
+      } else if (server_.notify_flags() != 0) {
+        // Keyspace notifications go out where the leader applied it: here.
+        std::vector<std::string> owned(args.begin(), args.end());
+        p.done = [self, rs, shard, slot, spec, owned = std::move(owned)](cluster::Outcome o,
+                                                                         std::string reply) {
+          if (o == cluster::Outcome::kOk) {
+            std::vector<std::string_view> views(owned.begin(), owned.end());
+            notify::AfterWrite(self->server_, *spec, views, reply);
           }
           self->OnWriteDone(rs, shard, slot, o, std::move(reply));
         };

@@ -81,6 +81,7 @@ std::span<const CommandSpec> SetCommands();
 std::span<const CommandSpec> ZsetCommands();
 std::span<const CommandSpec> TransactionCommands();
 std::span<const CommandSpec> StreamCommands();
+std::span<const CommandSpec> PubSubCommands();
 
 // The indexes of the key arguments of `args` for `spec` (KeysFn, or
 // first/last/step).

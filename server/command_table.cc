@@ -40,10 +40,9 @@ const CommandTable& CommandTable::Get() {
 }
 
 CommandTable::CommandTable() {
-  for (auto family :
-       {StringCommands(), KeyCommands(), ConnectionCommands(), ServerCommands(), ClusterCommands(),
-        HashCommands(), ListCommands(), SetCommands(), ZsetCommands(), StreamCommands(),
-        TransactionCommands()}) {
+  for (auto family : {StringCommands(), KeyCommands(), ConnectionCommands(), ServerCommands(),
+                      ClusterCommands(), HashCommands(), ListCommands(), SetCommands(),
+                      ZsetCommands(), StreamCommands(), PubSubCommands(), TransactionCommands()}) {
     for (const auto& c : family) all_.push_back(&c);
   }
   for (const auto* c : all_) {

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "core/strutil.h"
+#include "server/notify.h"
 #include "server/server.h"
 
 namespace shoal::server {
@@ -14,6 +15,12 @@ namespace {
 constexpr size_t kReadChunkBytes = 16 * 1024;
 // Output buffers above this are released after a write rather than kept.
 constexpr size_t kKeepOutputCapacityBytes = 1 << 20;
+
+bool AllowedWhenSubscribed(std::string_view name) {
+  return name == "subscribe" || name == "psubscribe" || name == "ssubscribe" ||
+         name == "unsubscribe" || name == "punsubscribe" || name == "sunsubscribe" ||
+         name == "ping" || name == "quit" || name == "reset";
+}
 
 std::string Endpoint(const asio::ip::tcp::endpoint& ep) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -60,6 +67,10 @@ ClientInfo Connection::Info() {
   std::lock_guard<std::mutex> g(info_mu_);
   ClientInfo out = info_;
   if (const CommandSpec* c = last_cmd_.load(std::memory_order_relaxed)) out.last_cmd = c->name;
+  out.sub = sub_counts_[0].load(std::memory_order_relaxed);
+  out.psub = sub_counts_[1].load(std::memory_order_relaxed);
+  out.ssub = sub_counts_[2].load(std::memory_order_relaxed);
+  out.omem = omem_.load(std::memory_order_relaxed);
   int64_t active = last_active_ms_.load(std::memory_order_relaxed);
   if (active > 0) out.last_active_ms = active;
   return out;
@@ -153,6 +164,7 @@ void Connection::ProcessInput() {
 void Connection::FinishBatch() {
   if (wrote_) {
     wrote_ = false;
+    sync_wait_ = true;
     // The group commit: the replies of writes leave only after the WAL
     // flush (and fsync with `always`) that carries them. The flush runs
     // once the worker has handled every connection that is ready now, so
@@ -164,6 +176,7 @@ void Connection::FinishBatch() {
 }
 
 void Connection::AfterSync(const Status& s) {
+  sync_wait_ = false;
   if (closed_) return;
   if (!s.ok()) {
     spdlog::error("WAL sync failed, dropping client {} without replies: {}", id_, s.ToString());
@@ -236,6 +249,7 @@ void Connection::DoWrite() {
     self->server_.stats().net_output_bytes.fetch_add(n, std::memory_order_relaxed);
     self->wbuf_.clear();
     if (self->wbuf_.capacity() > kKeepOutputCapacityBytes) self->wbuf_.shrink_to_fit();
+    self->omem_.store(self->out_.size(), std::memory_order_relaxed);
     self->Continue();
   });
 }
@@ -244,6 +258,7 @@ void Connection::Close(const char* why) {
   if (closed_) return;
   closed_ = true;
   if (blocked_cmd_) FinishBlocked({});
+  UnsubscribeAll();
   std::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
@@ -310,6 +325,16 @@ bool Connection::DispatchCommand(Args args) {
     if (in_multi_) multi_failed_ = true;
     return true;
   }
+  // RESP2 subscribed mode: the connection carries messages; only the
+  // commands that manage it may run (RESP3 clients may run anything).
+  if (!writer_.resp3() && subscribed() && !AllowedWhenSubscribed(top->name)) {
+    cs.rejected.fetch_add(1, std::memory_order_relaxed);
+    stats.error_replies.fetch_add(1, std::memory_order_relaxed);
+    writer_.Error("ERR Can't execute '" + std::string(spec->name) +
+                  "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in "
+                  "this context");
+    return true;
+  }
   const bool tx_control = (top->flags & kTxControl) != 0;
   if (in_multi_ && !tx_control) {
     QueueCommand(top, spec, args);
@@ -344,6 +369,12 @@ void Connection::Execute(const CommandSpec* top, const CommandSpec* spec, Args a
   if (buf->size() > before && (*buf)[before] == '-') {
     cs.failed.fetch_add(1, std::memory_order_relaxed);
     stats.error_replies.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Single node: a write was applied just now (in cluster mode, when its
+  // proposal comes back: cluster_dispatch.cc).
+  if (server_.notify_flags() != 0 && (spec->flags & kWrite) && capture_ == nullptr &&
+      server_.host() == nullptr) {
+    notify::AfterWrite(server_, *spec, args, std::string_view(*buf).substr(before));
   }
 }
 

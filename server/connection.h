@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "cluster/host.h"
@@ -21,6 +22,7 @@
 #include "core/resp/writer.h"
 #include "server/command.h"
 #include "server/input_buffer.h"
+#include "server/pubsub.h"
 #include "storage/keyspace.h"
 #include "storage/op.h"
 
@@ -39,6 +41,8 @@ struct ClientInfo {
   int resp = 2;
   size_t query_buffer = 0;
   int fd = -1;
+  int64_t sub = 0, psub = 0, ssub = 0;  // subscriptions
+  size_t omem = 0;                      // output bytes not yet written
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -101,6 +105,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Block(ReplySlot* rs, const CommandSpec* spec, std::vector<std::string> argv,
              std::string_view would_block = {});
   void RetryBlocked();
+
+  // Pub/sub (server/pubsub.h, server/commands/pubsub.cc). Subscribe /
+  // Unsubscribe reply Redis's confirmations (one per channel; an empty
+  // `names` unsubscribes from all). A connection with subscriptions is in
+  // subscribed mode (RESP2: only the pub/sub commands, PING, QUIT, RESET).
+  void Subscribe(PubKind kind, Args names);
+  void Unsubscribe(PubKind kind, Args names);
+  void UnsubscribeAll();
+  bool subscribed() const;
+  // A message for this subscriber (on its worker thread): appended to the
+  // output; a subscriber over client-output-buffer-limit pubsub is closed.
+  void PushPubSub(bool shard, const std::string* pattern, const std::string& channel,
+                  const std::string& message);
 
   // Transactions (server/transaction.cc).
   bool in_multi() const { return in_multi_; }
@@ -173,6 +190,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool close_after_write_ = false;
   bool closed_ = false;
   bool wrote_ = false;
+  bool sync_wait_ = false;  // replies wait for a group flush (pushes too)
   bool writing_ = false;
   bool reading_ = false;
   bool blocked_ = false;  // unparsed input waits for in-flight commands
@@ -201,6 +219,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::shared_ptr<Connection> keep;
   };
   std::unique_ptr<Blocked> blocked_cmd_;
+
+  // Subscriptions, by PubKind.
+  std::unordered_set<std::string> subs_[3];
+  int64_t soft_limit_since_ms_ = 0;  // output over the soft limit since
+  // For Info() on other threads.
+  std::atomic<int64_t> sub_counts_[3] = {0, 0, 0};
+  std::atomic<size_t> omem_{0};
 
   // MULTI state.
   bool in_multi_ = false;

@@ -6,10 +6,12 @@
 #include <random>
 
 #include "client/client.h"
+#include "core/coding.h"
 #include "core/keyslot.h"
 #include "core/strutil.h"
 #include "server/command.h"
 #include "server/connection.h"
+#include "server/notify.h"
 
 namespace shoal::server {
 namespace {
@@ -65,6 +67,75 @@ Server::Server(config::ServerConfig config, storage::Keyspace* ks, storage::Stat
   exec_runner_ = MakeExecRunner(*this);
   sm_->set_ready_listener(blocking_.get());
   sm_->set_exec_runner(exec_runner_.get());
+  ApplyMessagingConfig();
+}
+
+void Server::ApplyMessagingConfig() {
+  auto compat = [&](const char* name) -> std::string {
+    auto it = config_.compat.find(name);
+    if (it != config_.compat.end()) return it->second;
+    return config::FindParam(name)->get(config_);
+  };
+  notify_flags_ = notify::ParseFlags(compat("notify-keyspace-events"));
+  // "normal <h> <s> <sec> slave <h> <s> <sec> pubsub <h> <s> <sec>"
+  std::string limits = compat("client-output-buffer-limit");
+  std::vector<std::string> words;
+  for (size_t pos = 0; pos < limits.size();) {
+    size_t sp = limits.find(' ', pos);
+    if (sp == std::string::npos) sp = limits.size();
+    if (sp > pos) words.push_back(limits.substr(pos, sp - pos));
+    pos = sp + 1;
+  }
+  for (size_t i = 0; i + 3 < words.size(); i += 4) {
+    if (words[i] != "pubsub") continue;
+    pubsub_hard_ = std::strtoull(words[i + 1].c_str(), nullptr, 10);
+    pubsub_soft_ = std::strtoull(words[i + 2].c_str(), nullptr, 10);
+    pubsub_soft_seconds_ = std::strtoll(words[i + 3].c_str(), nullptr, 10);
+  }
+}
+
+namespace {
+
+// A PUBLISH / SPUBLISH crossing the bus: [kind 'c' | 's'][channel][message]
+// with a varint length before the channel.
+std::string EncodePublish(bool shard, std::string_view channel, std::string_view message) {
+  std::string out;
+  out.reserve(channel.size() + message.size() + 8);
+  out.push_back(shard ? 's' : 'c');
+  PutLengthPrefixed(&out, channel);
+  out.append(message);
+  return out;
+}
+
+}  // namespace
+
+int64_t Server::Publish(bool shard, std::string_view channel, std::string_view message) {
+  int64_t n = pubsub_.Deliver(shard, channel, message);
+  if (host_ == nullptr) return n;
+  std::vector<uint64_t> to;
+  if (shard) {
+    to = host_->def().Replicas(host_->ShardOf(KeySlot(channel)));
+  } else {
+    for (const auto& node : host_->def().nodes()) to.push_back(node.id);
+  }
+  host_->Broadcast(to, EncodePublish(shard, channel, message));
+  return n;
+}
+
+void Server::NotifyKeyspaceEvent(uint32_t type, std::string_view event, std::string_view key) {
+  const uint32_t flags = notify_flags();
+  if (!(flags & type)) return;
+  stats_.keyspace_notifications.fetch_add(1, std::memory_order_relaxed);
+  if (flags & notify::kKeyspace) {
+    std::string channel = "__keyspace@0__:";
+    channel.append(key);
+    pubsub_.Deliver(false, channel, event);
+  }
+  if (flags & notify::kKeyevent) {
+    std::string channel = "__keyevent@0__:";
+    channel.append(event);
+    pubsub_.Deliver(false, channel, key);
+  }
 }
 
 void Worker::WaitForSync(std::shared_ptr<Connection> c) {
@@ -131,6 +202,20 @@ void Worker::DropForward(uint64_t node) {
 void Server::set_host(cluster::Host* host) {
   host_ = host;
   for (auto& w : workers_) w->host = host;
+  if (host == nullptr) return;
+  // Messages published on other nodes, delivered to this node's
+  // subscribers.
+  host->SetBroadcastHandler([this](uint64_t from, std::string_view payload) {
+    if (payload.empty()) return;
+    const bool shard = payload[0] == 's';
+    payload.remove_prefix(1);
+    auto channel = GetLengthPrefixed(&payload);
+    if (!channel) {
+      spdlog::warn("dropped a malformed pub/sub message from node {}", from);
+      return;
+    }
+    pubsub_.Deliver(shard, *channel, payload);
+  });
 }
 
 void Worker::RunSync() {
@@ -314,9 +399,10 @@ void Server::Cron() {
       cluster::Proposal p;
       p.shard = host_->ShardOf(KeySlot(k));
       p.op = storage::EncodeOp(op);
-      p.done = [this](cluster::Outcome o, const std::string& reply) {
+      p.done = [this, key = k](cluster::Outcome o, const std::string& reply) {
         if (o == cluster::Outcome::kOk && reply == ":1\r\n") {
           stats_.expired_keys.fetch_add(1, std::memory_order_relaxed);
+          NotifyKeyspaceEvent(notify::kExpired, "expired", key);
         }
       };
       props.push_back(std::move(p));
@@ -330,7 +416,10 @@ void Server::Cron() {
       storage::Op op = expire_op(k);
       reply.clear();
       replicator_->Propose(op, &w);
-      if (reply == ":1\r\n") ++deleted;
+      if (reply == ":1\r\n") {
+        ++deleted;
+        NotifyKeyspaceEvent(notify::kExpired, "expired", k);
+      }
     }
     auto s = replicator_->Sync();
     if (!s.ok()) spdlog::error("WAL flush after expiry failed: {}", s.ToString());
@@ -407,6 +496,7 @@ Status Server::SetConfig(std::span<const std::pair<std::string_view, std::string
   max_multibulk_len_ = config_.max_multibulk_len;
   auth_required_ = !config_.requirepass.empty();
   cluster_redirect_ = RedirectFrom(config_.cluster_redirect);
+  ApplyMessagingConfig();
   sm_->options().max_string_bytes = config_.proto_max_bulk_len;
   auto* cs = ks_->cache_settings();
   if (auto p = storage::ParseEvictionPolicy(config_.maxmemory_policy)) cs->policy = *p;

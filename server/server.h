@@ -25,6 +25,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "server/blocking.h"
+#include "server/pubsub.h"
 #include "storage/keyspace.h"
 #include "storage/state_machine.h"
 
@@ -94,6 +95,15 @@ struct ServerStats {
   std::atomic<uint64_t> error_replies{0};
   std::atomic<uint64_t> protocol_errors{0};
   std::atomic<uint64_t> ops_last_second{0};  // instantaneous_ops_per_sec
+  std::atomic<uint64_t> output_limit_disconnections{0};
+  std::atomic<uint64_t> keyspace_notifications{0};
+};
+
+// client-output-buffer-limit of one client class; 0 = no limit.
+struct OutputLimit {
+  size_t hard = 0;
+  size_t soft = 0;
+  int64_t soft_seconds = 0;
 };
 
 class Server {
@@ -115,6 +125,21 @@ class Server {
   void set_host(cluster::Host* host);
   storage::StateMachine& state_machine() { return *sm_; }
   BlockingRegistry& blocking() { return *blocking_; }
+  PubSubHub& pubsub() { return pubsub_; }
+  OutputLimit pubsub_output_limit() const {
+    return {pubsub_hard_.load(std::memory_order_relaxed),
+            pubsub_soft_.load(std::memory_order_relaxed),
+            pubsub_soft_seconds_.load(std::memory_order_relaxed)};
+  }
+  // notify-keyspace-events as flag bits (server/notify.h); 0 = off.
+  uint32_t notify_flags() const { return notify_flags_.load(std::memory_order_relaxed); }
+  // Delivers a keyspace event to this node's subscribers (both channels
+  // as the flags ask).
+  void NotifyKeyspaceEvent(uint32_t type, std::string_view event, std::string_view key);
+  // PUBLISH / SPUBLISH from this node: local subscribers now, then the
+  // other nodes (all of them, or the shard's replicas) over the bus.
+  // Returns the local receivers.
+  int64_t Publish(bool shard, std::string_view channel, std::string_view message);
   storage::ExecRunner& exec_runner() { return *exec_runner_; }
   cluster::Replicator& replicator() { return *replicator_; }
   Clock& clock() { return *clock_; }
@@ -165,6 +190,14 @@ class Server {
   storage::Keyspace* ks_;
   storage::StateMachine* sm_;
   std::unique_ptr<BlockingRegistry> blocking_;
+  PubSubHub pubsub_;
+  std::atomic<size_t> pubsub_hard_{0};
+  std::atomic<size_t> pubsub_soft_{0};
+  std::atomic<int64_t> pubsub_soft_seconds_{0};
+  std::atomic<uint32_t> notify_flags_{0};
+  // Reads the pub/sub limits and notify-keyspace-events from config_
+  // (config_mu_ held or not yet shared).
+  void ApplyMessagingConfig();
   std::unique_ptr<storage::ExecRunner> exec_runner_;
   int64_t last_kick_ms_ = 0;
   cluster::Replicator* replicator_;

@@ -1,23 +1,33 @@
 #include "storage/stream.h"
 
+#include <cerrno>
+#include <cstdlib>
+
 #include "core/coding.h"
+#include "core/strutil.h"
 
 namespace shoal::storage::stream {
 namespace {
 
-// Strict unsigned decimal (Redis's string2ull): digits only, no sign, no
-// overflow.
+// An unsigned decimal as Redis's string2ull reads it: a plain integer
+// ("0", no leading zeros, no sign) or else whatever strtoull consumes
+// whole (leading spaces, a sign, leading zeros: "+5", " 6", "007").
 std::optional<uint64_t> ParseU64(std::string_view s) {
-  if (s.empty() || s.size() > 20) return std::nullopt;
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-    uint64_t d = static_cast<uint64_t>(c - '0');
-    if (v > (UINT64_MAX - d) / 10) return std::nullopt;
-    v = v * 10 + d;
+  if (s.empty()) return std::nullopt;
+  if (auto v = ParseInt64(s)) {
+    if (*v < 0) return std::nullopt;
+    return static_cast<uint64_t>(*v);
   }
-  return v;
+  const std::string buf(s);
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(buf.c_str(), &end, 10);
+  if (errno == EINVAL || errno == ERANGE || end != buf.c_str() + buf.size()) return std::nullopt;
+  return static_cast<uint64_t>(v);
 }
+
+// Redis parses IDs in a 128-byte buffer: longer arguments are invalid.
+constexpr size_t kMaxIdLen = 127;
 
 void PutI64(std::string* out, int64_t v) { PutFixed64BE(out, static_cast<uint64_t>(v)); }
 int64_t GetI64(const char* p) { return static_cast<int64_t>(DecodeFixed64BE(p)); }
@@ -62,6 +72,7 @@ bool StreamId::Decr() {
 }
 
 std::optional<StreamId> ParseId(std::string_view s, uint64_t missing_seq, bool allow_specials) {
+  if (s.size() > kMaxIdLen) return std::nullopt;
   if (allow_specials && s == "-") return StreamId{};
   if (allow_specials && s == "+") return StreamId::Max();
   size_t dash = s.find('-');
@@ -92,6 +103,7 @@ std::optional<StreamId> ParseRangeBound(std::string_view s, bool start, bool* em
 
 std::optional<AddIdSpec> ParseAddId(std::string_view s) {
   AddIdSpec spec;
+  if (s.size() > kMaxIdLen) return std::nullopt;
   if (s == "*") {
     spec.auto_ms = true;
     return spec;

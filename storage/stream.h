@@ -95,7 +95,8 @@ std::optional<StreamState> DecodeState(std::string_view v);
 // An entry's value: its field/value pairs, in order.
 std::string EncodeFields(const std::vector<std::pair<std::string_view, std::string_view>>& fv);
 // Views into `v`; false when corrupt.
-bool DecodeFields(std::string_view v, std::vector<std::pair<std::string_view, std::string_view>>* fv);
+bool DecodeFields(std::string_view v,
+                  std::vector<std::pair<std::string_view, std::string_view>>* fv);
 
 // The 'g' record.
 struct GroupState {
@@ -108,9 +109,9 @@ std::optional<GroupState> DecodeGroup(std::string_view v);
 
 // The 'c' record.
 struct ConsumerState {
-  int64_t seen_ms = 0;    // last attempted interaction
-  int64_t active_ms = -1; // last successful interaction (-1: never)
-  uint64_t pending = 0;   // entries in its PEL
+  int64_t seen_ms = 0;     // last attempted interaction
+  int64_t active_ms = -1;  // last successful interaction (-1: never)
+  uint64_t pending = 0;    // entries in its PEL
 };
 std::string EncodeConsumer(const ConsumerState& c);
 std::optional<ConsumerState> DecodeConsumer(std::string_view v);

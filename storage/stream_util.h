@@ -32,8 +32,8 @@ std::string EntryKey(const Handle& h, StreamId id);
 // `count` of them (0: all). Values are the encoded field lists. False after
 // replying on a storage error.
 using Entries = std::vector<std::pair<StreamId, std::string>>;
-bool RangeEntries(Env& env, const Handle& h, StreamId lo, StreamId hi, bool reverse,
-                  uint64_t count, Entries* out);
+bool RangeEntries(Env& env, const Handle& h, StreamId lo, StreamId hi, bool reverse, uint64_t count,
+                  Entries* out);
 // The first / last entry's ID; nullopt when the stream has no entries.
 bool FirstEntryId(Env& env, const Handle& h, std::optional<StreamId>* id);
 bool LastEntryId(Env& env, const Handle& h, std::optional<StreamId>* id);
@@ -47,8 +47,8 @@ bool LoadGroup(Env& env, const Handle& h, std::string_view group, std::optional<
 void PutGroup(WriteTxn& txn, const Handle& h, std::string_view group, const GroupState& g);
 bool LoadConsumer(Env& env, const Handle& h, std::string_view group, std::string_view consumer,
                   std::optional<ConsumerState>* c);
-void PutConsumer(WriteTxn& txn, const Handle& h, std::string_view group,
-                 std::string_view consumer, const ConsumerState& c);
+void PutConsumer(WriteTxn& txn, const Handle& h, std::string_view group, std::string_view consumer,
+                 const ConsumerState& c);
 
 // "NOGROUP No such key '<key>' or consumer group '<group>' in <CMD> command" and the like are
 // built by the callers; this is the shared XGROUP text for a missing key.

@@ -11,6 +11,12 @@ namespace {
 
 void PingCmd(CommandContext& ctx, Args a) {
   if (a.size() > 2) return ctx.WrongArity();
+  // RESP2 subscribed mode answers a "pong" message (Redis).
+  if (ctx.conn != nullptr && ctx.conn->subscribed() && !ctx.out.resp3()) {
+    ctx.out.ArrayHeader(2);
+    ctx.out.Bulk("pong");
+    return ctx.out.Bulk(a.size() == 2 ? a[1] : std::string_view());
+  }
   if (a.size() == 2) return ctx.out.Bulk(a[1]);
   ctx.out.Simple("PONG");
 }
@@ -113,6 +119,8 @@ void HelloCmd(CommandContext& ctx, Args a) {
 }
 
 void ResetCmd(CommandContext& ctx, Args) {
+  ctx.conn->Discard();
+  ctx.conn->UnsubscribeAll();
   ctx.conn->SetProtocol(resp::Protocol::kResp2);
   ctx.conn->SetName("");
   ctx.conn->SetAuthenticated(!ctx.server.auth_required());
@@ -126,10 +134,12 @@ std::string FormatClient(const ClientInfo& c, int64_t now_ms) {
   auto idle = (now_ms - c.last_active_ms) / 1000;
   return "id=" + std::to_string(c.id) + " addr=" + c.addr + " laddr=" + c.laddr +
          " fd=" + std::to_string(c.fd) + " name=" + c.name + " age=" + std::to_string(age) +
-         " idle=" + std::to_string(idle) +
-         " flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
-         "rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=" +
-         (c.last_cmd.empty() ? "NULL" : c.last_cmd) +
+         " idle=" + std::to_string(idle) + " flags=" + (c.sub + c.psub + c.ssub > 0 ? "P" : "N") +
+         " db=0 sub=" + std::to_string(c.sub) + " psub=" + std::to_string(c.psub) +
+         " ssub=" + std::to_string(c.ssub) +
+         " multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=" +
+         std::to_string(c.omem) +
+         " tot-mem=0 events=r cmd=" + (c.last_cmd.empty() ? "NULL" : c.last_cmd) +
          " user=default redir=-1 resp=" + std::to_string(c.resp) + " lib-name=" + c.lib_name +
          " lib-ver=" + c.lib_ver + "\n";
 }
