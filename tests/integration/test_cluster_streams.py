@@ -1,0 +1,215 @@
+"""Streams with a consumer group on a 3-node shoal cluster (3 shards of 3
+replicas, sync replication), while the leader of the stream's shard is
+SIGKILLed twice: producers XADD 100,000 entries, 4 consumers of one group
+XREADGROUP and XACK. Afterwards every acknowledged XADD is in the stream
+exactly once with its fields, no entry was added twice, every entry is
+either acknowledged or pending (XPENDING), and every replica holds the same
+stream.
+
+Clients are plain redis-py connections to the nodes (a node forwards to the
+shard's leader). A command that fails (the leader died: -UNKNOWN,
+-TRYAGAIN, -CLUSTERDOWN, a closed connection) is not counted as
+acknowledged; producers move on to the next entry number, so an unknown
+XADD appears at most once.
+"""
+import random
+import threading
+import time
+import unittest
+
+import redis
+
+from cluster_harness import ClusterTestCase
+from harness import wait_for
+
+ENTRIES = 100_000  # acceptance criterion: 100,000 XADDs
+PRODUCERS = 2
+CONSUMERS = 4
+BATCH = 200  # XADDs per pipeline round trip
+KILL_AT = (0.3, 0.65)  # fractions of ENTRIES acknowledged when the leader is killed
+STREAM = "orders"
+GROUP = "workers"
+DEADLINE_SECS = 240  # bound on the whole run
+
+
+class ConsumerGroupFailoverTest(ClusterTestCase):
+
+    def setUp(self):
+        self.c = self.start_cluster(3, 3, 3)
+        self.c.wait_settled()
+        self.shard = self.c.slot_map()[_slot(STREAM)]
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.acked_adds = {}  # id -> (producer, n)
+        self.acked_acks = set()
+        self.errors = []  # (who, error text), for the report
+        self.produced = 0
+
+    # -- clients ------------------------------------------------------------
+
+    def client(self, rng):
+        """A plain client on a random node that is up (forwards to leaders)."""
+        node = rng.choice(self.c.up_nodes())
+        return node.client(socket_timeout=10, single_connection_client=True)
+
+    def producer(self, pid, count):
+        rng = random.Random(pid)
+        r = self.client(rng)
+        n = 0
+        while n < count and not self.stop.is_set():
+            batch = list(range(n, min(n + BATCH, count)))
+            n = batch[-1] + 1
+            try:
+                pipe = r.pipeline(transaction=False)
+                for i in batch:
+                    pipe.xadd(STREAM, {"p": str(pid), "n": str(i)})
+                results = pipe.execute(raise_on_error=False)
+            except (redis.ConnectionError, redis.TimeoutError) as e:
+                self.note(f"producer {pid}", e)
+                r = self.reconnect(r, rng)
+                continue
+            with self.lock:
+                for i, res in zip(batch, results):
+                    if isinstance(res, Exception):
+                        self.errors.append((f"producer {pid}", str(res)))
+                        continue
+                    self.acked_adds[res] = (str(pid), str(i))
+                self.produced = len(self.acked_adds)
+            if any(isinstance(x, Exception) for x in results):
+                r = self.reconnect(r, rng)
+
+    def consumer(self, cid):
+        rng = random.Random(100 + cid)
+        r = self.client(rng)
+        name = f"c{cid}"
+        while not self.stop.is_set():
+            try:
+                got = r.xreadgroup(GROUP, name, {STREAM: ">"}, count=100, block=200)
+                ids = [eid for _, entries in (got or []) for eid, _ in entries]
+                if ids and r.xack(STREAM, GROUP, *ids) == len(ids):
+                    with self.lock:
+                        self.acked_acks.update(ids)
+            except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError) as e:
+                self.note(f"consumer {cid}", e)
+                r = self.reconnect(r, rng)
+
+    def note(self, who, e):
+        with self.lock:
+            self.errors.append((who, str(e)))
+
+    def reconnect(self, r, rng):
+        try:
+            r.close()
+        except Exception:
+            pass
+        time.sleep(0.05)  # a dead node: do not spin on it
+        return self.client(rng)
+
+    # -- the test -----------------------------------------------------------
+
+    def test_no_acknowledged_entry_lost_across_two_leader_kills(self):
+        admin = self.c.node(1).client()
+        self.assertTrue(admin.xgroup_create(STREAM, GROUP, id="$", mkstream=True))
+        per = ENTRIES // PRODUCERS
+        threads = [threading.Thread(target=self.producer, args=(p, per)) for p in range(PRODUCERS)]
+        threads += [threading.Thread(target=self.consumer, args=(c,)) for c in range(CONSUMERS)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + DEADLINE_SECS
+        killed = []
+        try:
+            for frac in KILL_AT:
+                wait_for(lambda: self.produced >= frac * ENTRIES, timeout=DEADLINE_SECS,
+                         interval=0.05, what=f"{frac:.0%} of the XADDs acknowledged")
+                leader = self.c.leader_of(self.shard)
+                self.assertIsNotNone(leader)
+                self.c.kill(leader)
+                killed.append(leader)
+                # A new leader among the other two, then the old one returns.
+                wait_for(lambda: self.c.leader_of(self.shard) not in (None, leader), timeout=30,
+                         what="a new leader of the stream's shard")
+                self.c.restart(leader)
+            for t in threads[:PRODUCERS]:
+                t.join(timeout=max(1, deadline - time.monotonic()))
+                self.assertFalse(t.is_alive(), "producers did not finish in time")
+            self.c.wait_healthy(timeout=60)
+            # Consumers drain what is left.
+            wait_for(lambda: self.drained(admin), timeout=60, interval=0.2,
+                     what="the group to have read every entry")
+        finally:
+            self.stop.set()
+            for t in threads:
+                t.join(timeout=30)
+        self.check(admin, killed)
+
+    def drained(self, admin):
+        try:
+            info = {g["name"]: g for g in admin.xinfo_groups(STREAM)}
+            last = admin.xinfo_stream(STREAM)["last-generated-id"]
+            return info[GROUP]["last-delivered-id"] == last
+        except (redis.ConnectionError, redis.ResponseError, redis.TimeoutError):
+            return False
+
+    def check(self, admin, killed):
+        self.assertEqual(len(killed), 2)
+        entries = []
+        last = "-"
+        while True:  # the whole stream, in pages
+            page = admin.xrange(STREAM, min=last, max="+", count=10_000)
+            if last != "-":
+                page = page[1:]
+            if not page:
+                break
+            entries += page
+            last = page[-1][0]
+        ids = [eid for eid, _ in entries]
+        self.assertEqual(len(ids), len(set(ids)))
+        by_id = dict(entries)
+        # Every acknowledged XADD is there, with its fields.
+        missing = [i for i in self.acked_adds if i not in by_id]
+        self.assertEqual(missing[:10], [], f"{len(missing)} acknowledged XADDs lost")
+        for eid, (p, n) in self.acked_adds.items():
+            self.assertEqual(by_id[eid], {"p": p, "n": n}, eid)
+        # No (producer, n) twice (an unknown outcome is never retried).
+        payloads = [(f["p"], f["n"]) for f in by_id.values()]
+        self.assertEqual(len(payloads), len(set(payloads)), "an entry was added twice")
+        self.assertGreaterEqual(len(self.acked_adds), ENTRIES * 0.9,
+                                f"too few XADDs acknowledged; errors: {self.errors[:5]}")
+        # Every entry is acknowledged or pending.
+        pending = set()
+        start = "-"
+        while True:
+            page = admin.xpending_range(STREAM, GROUP, min=start, max="+", count=10_000)
+            if not page:
+                break
+            pending.update(p["message_id"] for p in page)
+            start = "(" + page[-1]["message_id"]
+        summary = admin.xpending(STREAM, GROUP)
+        self.assertEqual(summary["pending"], len(pending))
+        neither = [i for i in ids if i not in self.acked_acks and i not in pending]
+        self.assertEqual(neither[:10], [], f"{len(neither)} entries neither acked nor pending")
+        both = [i for i in self.acked_acks if i in pending]
+        self.assertEqual(both[:10], [], "entries acknowledged but still pending")
+        # Every replica holds the same stream (read from each through READONLY).
+        want = (len(ids), ids[-1], summary["pending"])
+        for node in self.c.nodes.values():
+            def same(node=node):
+                r = node.client(single_connection_client=True)
+                try:
+                    r.execute_command("READONLY")
+                    last_entry = r.xrevrange(STREAM, count=1)
+                    got = (r.xlen(STREAM), last_entry[0][0] if last_entry else None,
+                           r.xpending(STREAM, GROUP)["pending"])
+                    return got == want
+                finally:
+                    r.close()
+            wait_for(same, timeout=30, what=f"node {node.id}'s replica to match the leader")
+
+
+def _slot(key):
+    from cluster_harness import key_slot
+    return key_slot(key)
+
+
+if __name__ == "__main__":
+    unittest.main()
