@@ -154,11 +154,12 @@ bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* sp
       } else if (server_.notify_flags() != 0) {
         // Keyspace notifications go out where the leader applied it: here.
         std::vector<std::string> owned(args.begin(), args.end());
-        p.done = [self, rs, shard, slot, spec, owned = std::move(owned)](cluster::Outcome o,
-                                                                         std::string reply) {
+        notify::BeforeWrite before(server_, *spec, args);
+        p.done = [self, rs, shard, slot, spec, before, owned = std::move(owned)](
+                     cluster::Outcome o, std::string reply) {
           if (o == cluster::Outcome::kOk) {
             std::vector<std::string_view> views(owned.begin(), owned.end());
-            notify::AfterWrite(self->server_, *spec, views, reply);
+            notify::AfterWrite(self->server_, *spec, views, reply, before);
           }
           self->OnWriteDone(rs, shard, slot, o, std::move(reply));
         };

@@ -361,6 +361,10 @@ void Connection::Execute(const CommandSpec* top, const CommandSpec* spec, Args a
   // of the batch ended.
   int64_t t0 = batch_clock_us_ != 0 ? batch_clock_us_ : server_.clock().MonotonicUs();
   CommandContext ctx(server_, this, out, now_ms_, spec);
+  const bool notify = server_.notify_flags() != 0 && (spec->flags & kWrite) &&
+                      capture_ == nullptr && server_.host() == nullptr;
+  notify::BeforeWrite before_state;
+  if (notify) before_state = notify::BeforeWrite(server_, *spec, args);
   top->handler(ctx, args);
   int64_t t1 = server_.clock().MonotonicUs();
   batch_clock_us_ = t1;
@@ -372,10 +376,8 @@ void Connection::Execute(const CommandSpec* top, const CommandSpec* spec, Args a
   }
   // Single node: a write was applied just now (in cluster mode, when its
   // proposal comes back: cluster_dispatch.cc).
-  if (server_.notify_flags() != 0 && (spec->flags & kWrite) && capture_ == nullptr &&
-      server_.host() == nullptr) {
-    notify::AfterWrite(server_, *spec, args, std::string_view(*buf).substr(before));
-  }
+  if (notify)
+    notify::AfterWrite(server_, *spec, args, std::string_view(*buf).substr(before), before_state);
 }
 
 void CommandContext::WrongArity() {

@@ -17,6 +17,10 @@ namespace shoal::server {
 
 namespace {
 
+// About 100 years; larger timeouts wait forever (the timer's nanoseconds
+// would overflow).
+constexpr int64_t kMaxBlockTimerMs = int64_t{100} * 365 * 24 * 3600 * 1000;
+
 bool IsStreamRead(const CommandSpec* spec) {
   return spec->name == "xread" || spec->name == "xreadgroup";
 }
@@ -94,7 +98,9 @@ void Connection::Block(ReplySlot* rs, const CommandSpec* spec, std::vector<std::
   b->wait->conn = weak_from_this();
   b->wait->worker = &worker_;
   b->wait->keys = WaitKeys(spec, argv);
-  const int64_t ms = TimeoutMs(spec, argv);
+  int64_t ms = TimeoutMs(spec, argv);
+  // Beyond what a steady_timer can hold: as good as forever.
+  if (ms > kMaxBlockTimerMs) ms = 0;
   UseResolvedIds(spec, would_block, &argv);
   b->argv = std::move(argv);
   b->keep = shared_from_this();
@@ -166,7 +172,7 @@ void Connection::TryBlockedOnce(const std::function<void(std::string)>& done) {
   std::vector<std::string_view> views(argv.begin(), argv.end());
   storage::Op op;
   op.code = storage::OpCode::kCommand;
-  op.flags = storage::op_flags::kMayBlock;
+  op.flags = storage::op_flags::kMayBlock | storage::op_flags::kRetry;
   op.now_ms = server_.clock().NowMs();
   op.num = static_cast<int64_t>(RandomSeed());
   op.args = views;
@@ -216,7 +222,7 @@ void Connection::TryBlockedOnce(const std::function<void(std::string)>& done) {
   if (conn == nullptr) return not_now();
   std::vector<std::string_view> fwd;
   fwd.reserve(views.size() + 1);
-  fwd.push_back("SHOAL.TRY");
+  fwd.push_back("SHOAL.RETRY");
   fwd.insert(fwd.end(), views.begin(), views.end());
   auto self = shared_from_this();
   conn->Send(client::Client::Encode(std::span<const std::string_view>(fwd)),

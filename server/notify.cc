@@ -5,12 +5,14 @@
 
 #include "core/strutil.h"
 #include "server/server.h"
+#include "storage/reads.h"
 
 namespace shoal::server::notify {
 namespace {
 
-// What a write command raises: `event` of class `type` on its first key;
-// `dest_event` (when set) on its last key (RENAME, LMOVE, SMOVE, *STORE).
+// What a write command raises: `event` of class `type` on its first key
+// (the destination of *STORE); `dest_event` (when set) on its last key
+// (RENAME, LMOVE, SMOVE, COPY).
 struct Event {
   uint32_t type;
   std::string_view event;
@@ -32,9 +34,9 @@ const std::unordered_map<std::string_view, Event>& Events() {
       {"append", {kString, "append"}},
       {"setrange", {kString, "setrange"}},
       {"incr", {kString, "incrby"}},
-      {"decr", {kString, "decrby"}},
+      {"decr", {kString, "incrby"}},
       {"incrby", {kString, "incrby"}},
-      {"decrby", {kString, "decrby"}},
+      {"decrby", {kString, "incrby"}},
       {"incrbyfloat", {kString, "incrbyfloat"}},
       {"getdel", {kGeneric, "del"}},
       {"setbit", {kString, "setbit"}},
@@ -76,9 +78,9 @@ const std::unordered_map<std::string_view, Event>& Events() {
       {"srem", {kSet, "srem"}},
       {"spop", {kSet, "spop"}},
       {"smove", {kSet, "srem", "sadd"}},
-      {"sinterstore", {kSet, {}, "sinterstore"}},
-      {"sunionstore", {kSet, {}, "sunionstore"}},
-      {"sdiffstore", {kSet, {}, "sdiffstore"}},
+      {"sinterstore", {kSet, "sinterstore"}},
+      {"sunionstore", {kSet, "sunionstore"}},
+      {"sdiffstore", {kSet, "sdiffstore"}},
       // sorted sets
       {"zadd", {kZset, "zadd"}},
       {"zincrby", {kZset, "zincr"}},
@@ -90,10 +92,10 @@ const std::unordered_map<std::string_view, Event>& Events() {
       {"zremrangebyscore", {kZset, "zremrangebyscore"}},
       {"zremrangebyrank", {kZset, "zremrangebyrank"}},
       {"zremrangebylex", {kZset, "zremrangebylex"}},
-      {"zunionstore", {kZset, {}, "zunionstore"}},
-      {"zinterstore", {kZset, {}, "zinterstore"}},
-      {"zdiffstore", {kZset, {}, "zdiffstore"}},
-      {"zrangestore", {kZset, {}, "zrangestore"}},
+      {"zunionstore", {kZset, "zunionstore"}},
+      {"zinterstore", {kZset, "zinterstore"}},
+      {"zdiffstore", {kZset, "zdiffstore"}},
+      {"zrangestore", {kZset, "zrangestore"}},
       // streams
       {"xadd", {kStream, "xadd"}},
       {"xdel", {kStream, "xdel"}},
@@ -183,20 +185,74 @@ uint32_t ParseFlags(std::string_view value) {
   return f;
 }
 
-void AfterWrite(Server& server, const CommandSpec& spec, Args args, std::string_view reply) {
+namespace {
+
+bool Exists(Server& server, std::string_view key) {
+  return storage::reads::LiveType(server.keyspace(), key, server.clock().NowMs()).has_value();
+}
+
+// XGROUP <sub>: "xgroup-<sub>" when it changed something.
+void AfterXgroup(Server& server, const CommandSpec& spec, Args args, std::string_view reply) {
+  if (args.size() < 3 || reply.empty() || reply[0] == '-') return;
+  std::string sub = ToLower(args[1]);
+  if ((sub == "createconsumer" || sub == "destroy") && reply == ":0\r\n") return;
+  auto keys = KeyIndexes(spec, args);
+  if (keys.empty() || !(server.notify_flags() & kStream)) return;
+  server.NotifyKeyspaceEvent(kStream, "xgroup-" + sub, args[keys.front()]);
+}
+
+}  // namespace
+
+BeforeWrite::BeforeWrite(Server& server, const CommandSpec& spec, Args args) {
+  // DEL / UNLINK notify only the keys they removed.
+  if (EqualsIgnoreCase(args[0], "del") || EqualsIgnoreCase(args[0], "unlink")) {
+    for (size_t i : KeyIndexes(spec, args)) existed.push_back(Exists(server, args[i]));
+    return;
+  }
+  // A *STORE command with an empty result deletes its destination: "del"
+  // if there was one.
+  if (args[0].size() > 5 && EqualsIgnoreCase(args[0].substr(args[0].size() - 5), "store")) {
+    auto keys = KeyIndexes(spec, args);
+    if (!keys.empty()) dest_existed = Exists(server, args[keys.front()]);
+  }
+}
+
+void AfterWrite(Server& server, const CommandSpec& spec, Args args, std::string_view reply,
+                const BeforeWrite& before) {
   std::string name = ToLower(args[0]);
+  if (name == "xgroup") return AfterXgroup(server, spec, args, reply);
   const auto& table = Events();
   auto it = table.find(name);
-  if (it == table.end() || ChangedNothing(name, reply)) return;
+  if (it == table.end()) return;
   const Event& e = it->second;
-  if (!(server.notify_flags() & e.type)) return;
   auto keys = KeyIndexes(spec, args);
   if (keys.empty()) return;
+  if (ChangedNothing(name, reply)) {
+    if (before.dest_existed && reply == ":0\r\n" && (server.notify_flags() & kGeneric)) {
+      server.NotifyKeyspaceEvent(kGeneric, "del", args[keys.front()]);
+    }
+    return;
+  }
+  if (!(server.notify_flags() & e.type)) return;
   if (e.all_keys) {
-    for (size_t i : keys) server.NotifyKeyspaceEvent(e.type, e.event, args[i]);
+    for (size_t k = 0; k < keys.size(); ++k) {
+      if (k < before.existed.size() && !before.existed[k]) continue;
+      server.NotifyKeyspaceEvent(e.type, e.event, args[keys[k]]);
+    }
+    return;
+  }
+  // EXPIRE & co. with a time in the past delete the key: "del".
+  if (e.event == "expire" && !Exists(server, args[keys.front()])) {
+    server.NotifyKeyspaceEvent(kGeneric, "del", args[keys.front()]);
     return;
   }
   if (!e.event.empty()) server.NotifyKeyspaceEvent(e.type, e.event, args[keys.front()]);
+  // A removal that emptied a collection deleted it.
+  const bool collection = e.type & (kList | kSet | kHash | kZset);
+  if (collection && !e.event.empty() && (server.notify_flags() & kGeneric) &&
+      !Exists(server, args[keys.front()])) {
+    server.NotifyKeyspaceEvent(kGeneric, "del", args[keys.front()]);
+  }
   if (!e.dest_event.empty()) server.NotifyKeyspaceEvent(e.type, e.dest_event, args[keys.back()]);
   // SET ... EX and friends also set an expiry.
   if ((name == "set" || name == "setex" || name == "psetex") && args.size() > 3) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "server/command.h"
 
@@ -37,9 +38,18 @@ enum : uint32_t {
 // The flags of a notify-keyspace-events value (already validated).
 uint32_t ParseFlags(std::string_view value);
 
+// What AfterWrite needs to know of the keys before the command ran.
+struct BeforeWrite {
+  BeforeWrite() = default;
+  BeforeWrite(Server& server, const CommandSpec& spec, Args args);
+  bool dest_existed = false;  // *STORE: the destination existed
+  std::vector<bool> existed;  // DEL / UNLINK: each key existed
+};
+
 // A write command finished with `reply` (raw RESP): raises its events when
 // the reply says it changed something.
-void AfterWrite(Server& server, const CommandSpec& spec, Args args, std::string_view reply);
+void AfterWrite(Server& server, const CommandSpec& spec, Args args, std::string_view reply,
+                const BeforeWrite& before);
 
 }  // namespace notify
 }  // namespace shoal::server

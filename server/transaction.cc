@@ -152,6 +152,7 @@ void TryCmd(CommandContext& ctx, Args a) {
   storage::Op op;
   op.code = storage::OpCode::kCommand;
   op.flags = storage::op_flags::kMayBlock;
+  if (EqualsIgnoreCase(a[0], "shoal.retry")) op.flags |= storage::op_flags::kRetry;
   op.num = static_cast<int64_t>(ctx.Seed());
   op.args.assign(a.begin() + 1, a.end());
   ctx.Propose(op);
@@ -200,6 +201,20 @@ constexpr CommandSpec kCommands[] = {
      {},
      {},
      TryKeys},
+    {"shoal.retry",
+     -3,
+     kWrite,
+     2,
+     2,
+     1,
+     TryCmd,
+     "shoal",
+     "0.1.0",
+     "Internal: a retry of a blocked client's command, forwarded by the node it waits on.",
+     "Depends on the command",
+     {},
+     {},
+     TryKeys},
     {"shoal.digest", -2, kReadOnly, 1, -1, 1, DigestCmd, "shoal", "0.1.0",
      "Internal: the state digests of watched keys, asked of their shard's leader.", "O(N)"},
     {"shoal.exec", 3, kWrite, 1, 1, 1, ShoalExecCmd, "shoal", "0.1.0",
@@ -227,7 +242,7 @@ void Connection::QueueCommand(const CommandSpec* top, const CommandSpec* spec, A
                   "' cannot be queued in a transaction (shoal runs a transaction as one "
                   "replicated operation: keyed commands and PING, ECHO, TIME, DBSIZE only)");
   }
-  if (top->name == "shoal.try" || top->name == "shoal.exec") {
+  if (top->name == "shoal.try" || top->name == "shoal.retry" || top->name == "shoal.exec") {
     return refuse("ERR internal commands cannot be queued in a transaction");
   }
   queued_.emplace_back(args.begin(), args.end());

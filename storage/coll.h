@@ -54,6 +54,8 @@ struct Env {
   // With would_block, XREAD's IDs as resolved now ("$" -> the stream's
   // last ID), space-separated, one per stream: the server retries with them.
   std::string block_ids = {};
+  // A blocked client's retry (not its first attempt).
+  bool retry = false;
 
   // Replies with a storage error and returns true if `s` failed.
   bool Failed(const Status& s);

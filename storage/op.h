@@ -68,6 +68,9 @@ inline constexpr uint32_t kDelReplyOk = 0;
 // kCommand: a blocking command's attempt; when it finds nothing to pop the
 // reply is kWouldBlockReply (the proposer then blocks the client).
 inline constexpr uint32_t kMayBlock = 1;
+// kCommand with kMayBlock: a retry of a blocked client (XREADGROUP then
+// reports a key or group that went away).
+inline constexpr uint32_t kRetry = 2;
 }  // namespace op_flags
 
 // Never sent to a client: the proposing node turns it into waiting. XREAD

@@ -32,6 +32,7 @@ void StateMachine::ApplyCommand(const Op& op, internal::ApplyCtx& c) {
   const bool listen = ready_listener_ != nullptr && ready_listener_->Waiting();
   coll::Env env{*ks_, op.now_ms, static_cast<uint64_t>(op.num), c.reply, /*write=*/true};
   if (listen) env.ready = &ready;
+  env.retry = (op.flags & op_flags::kRetry) != 0;
   std::string* buf = c.reply.buffer();
   const size_t mark = buf->size();
   impl->fn(env, op.args);
@@ -125,6 +126,12 @@ void StateMachine::Apply(const Op& op, resp::Writer* reply) {
       break;
   }
   if (c.changed) changes_.fetch_add(1, std::memory_order_relaxed);
+  // Stream readers blocked on a deleted key are answered at once (Redis);
+  // anyone else woken by it just waits again.
+  if (op.code == OpCode::kDel && c.changed && ready_listener_ != nullptr &&
+      ready_listener_->Waiting()) {
+    ready_listener_->OnReady(std::vector<std::string>(op.args.begin(), op.args.end()));
+  }
 }
 
 }  // namespace shoal::storage

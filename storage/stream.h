@@ -39,7 +39,7 @@ struct StreamId {
   uint64_t ms = 0;
   uint64_t seq = 0;
 
-  auto operator<=>(const StreamId&) const = default;
+  auto operator<=>(const StreamId&) const = default;  // NOLINT(modernize-use-nullptr)
   bool IsZero() const { return ms == 0 && seq == 0; }
   static constexpr StreamId Max() { return {UINT64_MAX, UINT64_MAX}; }
   // "ms-seq"

@@ -78,6 +78,10 @@ constexpr std::string_view kPubsubHelp[] = {
 
 void PubsubCmd(CommandContext& ctx, Args a) {
   std::string_view sub = a[1];
+  if ((Is(sub, "channels") || Is(sub, "shardchannels")) && a.size() > 3) {
+    return ctx.Error("ERR unknown subcommand or wrong number of arguments for '" +
+                     std::string(sub) + "'. Try PUBSUB HELP.");
+  }
   if (Is(sub, "channels")) return ChannelsReply(ctx, a, false);
   if (Is(sub, "shardchannels")) return ChannelsReply(ctx, a, true);
   if (Is(sub, "numsub")) return NumSubReply(ctx, a, false);

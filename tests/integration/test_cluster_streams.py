@@ -1,6 +1,6 @@
 """Streams with a consumer group on a 3-node shoal cluster (3 shards of 3
 replicas, sync replication), while the leader of the stream's shard is
-SIGKILLed twice: producers XADD 100,000 entries, 4 consumers of one group
+SIGKILLed twice: producers XADD until 100,000 entries are acknowledged, 4 consumers of one group
 XREADGROUP and XACK. Afterwards every acknowledged XADD is in the stream
 exactly once with its fields, no entry was added twice, every entry is
 either acknowledged or pending (XPENDING), and every replica holds the same
@@ -41,23 +41,36 @@ class ConsumerGroupFailoverTest(ClusterTestCase):
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.acked_adds = {}  # id -> (producer, n)
-        self.acked_acks = set()
+        self.acked_acks = set()  # XACK answered: acknowledged
+        self.sent_acks = set()  # XACK sent (its outcome may be unknown)
         self.errors = []  # (who, error text), for the report
         self.produced = 0
 
     # -- clients ------------------------------------------------------------
 
     def client(self, rng):
-        """A plain client on a random node that is up (forwards to leaders)."""
-        node = rng.choice(self.c.up_nodes())
-        return node.client(socket_timeout=10, single_connection_client=True)
+        """A plain client on a random node that is up (forwards to leaders);
+        a node that dies meanwhile refuses the connection: try another."""
+        deadline = time.monotonic() + 60
+        while True:
+            node = rng.choice(self.c.up_nodes() or list(self.c.nodes.values()))
+            try:
+                return node.client(socket_timeout=10, single_connection_client=True)
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)  # the node is being killed or restarted
 
     def producer(self, pid, count):
+        """Adds entries until `count` are acknowledged. An entry whose XADD
+        failed gets no second try under its number (its outcome may be
+        unknown); the next number takes its place."""
         rng = random.Random(pid)
         r = self.client(rng)
         n = 0
-        while n < count and not self.stop.is_set():
-            batch = list(range(n, min(n + BATCH, count)))
+        acked = 0
+        while acked < count and not self.stop.is_set():
+            batch = list(range(n, n + min(BATCH, count - acked)))
             n = batch[-1] + 1
             try:
                 pipe = r.pipeline(transaction=False)
@@ -74,6 +87,7 @@ class ConsumerGroupFailoverTest(ClusterTestCase):
                         self.errors.append((f"producer {pid}", str(res)))
                         continue
                     self.acked_adds[res] = (str(pid), str(i))
+                    acked += 1
                 self.produced = len(self.acked_adds)
             if any(isinstance(x, Exception) for x in results):
                 r = self.reconnect(r, rng)
@@ -86,6 +100,8 @@ class ConsumerGroupFailoverTest(ClusterTestCase):
             try:
                 got = r.xreadgroup(GROUP, name, {STREAM: ">"}, count=100, block=200)
                 ids = [eid for _, entries in (got or []) for eid, _ in entries]
+                with self.lock:
+                    self.sent_acks.update(ids)
                 if ids and r.xack(STREAM, GROUP, *ids) == len(ids):
                     with self.lock:
                         self.acked_acks.update(ids)
@@ -173,8 +189,7 @@ class ConsumerGroupFailoverTest(ClusterTestCase):
         # No (producer, n) twice (an unknown outcome is never retried).
         payloads = [(f["p"], f["n"]) for f in by_id.values()]
         self.assertEqual(len(payloads), len(set(payloads)), "an entry was added twice")
-        self.assertGreaterEqual(len(self.acked_adds), ENTRIES * 0.9,
-                                f"too few XADDs acknowledged; errors: {self.errors[:5]}")
+        self.assertEqual(len(self.acked_adds), ENTRIES)
         # Every entry is acknowledged or pending.
         pending = set()
         start = "-"
@@ -186,7 +201,8 @@ class ConsumerGroupFailoverTest(ClusterTestCase):
             start = "(" + page[-1]["message_id"]
         summary = admin.xpending(STREAM, GROUP)
         self.assertEqual(summary["pending"], len(pending))
-        neither = [i for i in ids if i not in self.acked_acks and i not in pending]
+        # (An XACK whose outcome is unknown may have acknowledged its IDs.)
+        neither = [i for i in ids if i not in self.sent_acks and i not in pending]
         self.assertEqual(neither[:10], [], f"{len(neither)} entries neither acked nor pending")
         both = [i for i in self.acked_acks if i in pending]
         self.assertEqual(both[:10], [], "entries acknowledged but still pending")
