@@ -20,6 +20,11 @@ SERVER = os.environ.get(
     os.path.join(os.path.dirname(__file__), "..", "..", "build", "server", "shoal-server"))
 BUILD_DIR = os.environ.get(
     "SHOAL_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+# Opt-in: SHOAL_TEST_AGAINST_REDIS=1 runs the same tests against a real
+# redis-server (no persistence), to validate that a test encodes Redis's
+# behaviour before shoal implements it. Off by default.
+AGAINST_REDIS = os.environ.get("SHOAL_TEST_AGAINST_REDIS") == "1"
+REDIS_SERVER = os.environ.get("SHOAL_REDIS_SERVER", "redis-server")
 
 
 def free_port():
@@ -53,9 +58,13 @@ class ShoalServer:
 
     def start(self, timeout=20.0):
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [SERVER, "--port", str(self.port), "--dir", os.path.join(self.dir, "db")] + self.args,
-            stdout=log, stderr=subprocess.STDOUT)
+        if AGAINST_REDIS:
+            argv = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--dir", self.dir] + self.args
+        else:
+            argv = [SERVER, "--port", str(self.port), "--dir",
+                    os.path.join(self.dir, "db")] + self.args
+        self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
         log.close()
 
         def ready():
