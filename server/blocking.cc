@@ -80,13 +80,19 @@ void BlockingRegistry::WakeFirst(const std::string& key) {
     queues_.erase(it);
     return;
   }
-  const auto& w = q.front();
-  if (w->retrying) {
-    w->again = true;
-    return;
+  auto wake = [this](const std::shared_ptr<BlockWait>& w) {
+    if (w->retrying) {
+      w->again = true;
+      return;
+    }
+    w->retrying = true;
+    Post(w);
+  };
+  if (!q.front()->shared) return wake(q.front());
+  for (const auto& w : q) {
+    if (!w->shared) break;
+    if (!w->done) wake(w);
   }
-  w->retrying = true;
-  Post(w);
 }
 
 void BlockingRegistry::Post(const std::shared_ptr<BlockWait>& w) {

@@ -8,7 +8,8 @@
 // and sorted sets they left non-empty (storage::ReadyListener); the first
 // waiter of such a key is woken and proposes its pop again, one retry at a
 // time per key, so waiters are served in the order they blocked. A waiter
-// that finds the key emptied by someone else keeps its place.
+// that finds the key emptied by someone else keeps its place. Stream
+// readers (BlockWait::shared) are all woken by a ready key.
 //
 // Thread-safety: all methods are thread-safe (one mutex); retries run on
 // the waiter's worker thread.
@@ -34,6 +35,10 @@ struct BlockWait {
   std::weak_ptr<Connection> conn;
   Worker* worker = nullptr;
   std::vector<std::string> keys;
+  // XREAD / XREADGROUP: a new entry may serve every such waiter (reading
+  // takes nothing away from other readers), so all of them are woken at
+  // once; pops are woken one at a time, in order.
+  bool shared = false;
   // Guarded by the registry's mutex.
   bool done = false;
   bool retrying = false;

@@ -98,6 +98,7 @@ void Connection::Block(ReplySlot* rs, const CommandSpec* spec, std::vector<std::
   b->wait->conn = weak_from_this();
   b->wait->worker = &worker_;
   b->wait->keys = WaitKeys(spec, argv);
+  b->wait->shared = IsStreamRead(spec);
   int64_t ms = TimeoutMs(spec, argv);
   // Beyond what a steady_timer can hold: as good as forever.
   if (ms > kMaxBlockTimerMs) ms = 0;

@@ -529,9 +529,6 @@ void Xread(Env& env, Argv argv) {
     if (!env.out.resp3()) env.out.ArrayHeader(2);
     env.out.Bulk(keys[i]);
     ReplyEntries(env, entries);
-    // Reading takes nothing away: the next reader blocked on the key may
-    // be served too (the server wakes one waiter per ready report).
-    env.NoteReady(keys[i]);
   }
 }
 
