@@ -222,6 +222,61 @@ class ConsumerGroupFailoverTest(ClusterTestCase):
             wait_for(same, timeout=30, what=f"node {node.id}'s replica to match the leader")
 
 
+class BlockedReaderFailoverTest(ClusterTestCase):
+    """Readers blocked (BLOCK 0) on a follower keep waiting across a SIGKILL
+    of the stream's leader and get the entry added after the new leader is
+    elected; a reader blocked on the killed node sees its connection close
+    (an error it can retry), never a hang."""
+
+    def test_blocked_readers_survive_a_leader_kill(self):
+        c = self.start_cluster(3, 3, 3)
+        c.wait_settled()
+        shard = c.slot_map()[_slot(STREAM)]
+        leader = c.leader_of(shard)
+        follower = next(n for n in c.nodes.values() if n.id != leader)
+        admin = follower.client()
+        self.assertTrue(admin.xgroup_create(STREAM, GROUP, id="$", mkstream=True))
+        reader = follower.raw(timeout=30)
+        group_reader = follower.raw(timeout=30)
+        on_leader = c.node(leader).raw(timeout=30)
+        for conn in (reader, group_reader, on_leader):
+            self.addCleanup(conn.close)
+        reader.send(_raw("XREAD", "BLOCK", "0", "STREAMS", STREAM, "$"))
+        group_reader.send(_raw("XREADGROUP", "GROUP", GROUP, "c1", "BLOCK", "0", "STREAMS",
+                               STREAM, ">"))
+        on_leader.send(_raw("XREAD", "BLOCK", "0", "STREAMS", STREAM, "$"))
+        for node in (follower, c.node(leader)):
+            want = 2 if node is follower else 1
+            wait_for(lambda node=node, want=want:
+                     int(node.info("clients")["blocked_clients"]) == want,
+                     timeout=10, what=f"{want} blocked client(s) on node {node.id}")
+        c.kill(leader)
+        self.assertTrue(on_leader.closed_by_server(timeout=10))
+        wait_for(lambda: c.leader_of(shard) not in (None, leader), timeout=30,
+                 what="a new leader")
+        writer = follower.client()
+        eid = None
+        for _ in range(100):  # the first writes may meet the election's tail
+            try:
+                eid = writer.xadd(STREAM, {"after": "failover"})
+                break
+            except redis.ResponseError as e:
+                if not str(e).startswith(("TRYAGAIN", "CLUSTERDOWN")):  # not executed
+                    raise
+                time.sleep(0.05)
+        self.assertIsNotNone(eid)
+        entry = ("*", [("$", eid.encode()), ("*", [("$", b"after"), ("$", b"failover")])])
+        self.assertEqual(reader.read(), ("*", [("*", [("$", STREAM.encode()), ("*", [entry])])]))
+        self.assertEqual(group_reader.read(),
+                         ("*", [("*", [("$", STREAM.encode()), ("*", [entry])])]))
+        c.restart(leader)
+
+
+def _raw(*args):
+    from harness import raw_command
+    return raw_command(*args)
+
+
 def _slot(key):
     from cluster_harness import key_slot
     return key_slot(key)
