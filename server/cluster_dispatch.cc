@@ -51,6 +51,15 @@ uint64_t NodeOfMoved(const cluster::ClusterDefinition& def, std::string_view raw
 
 }  // namespace
 
+uint64_t Connection::LeaderOrReply(uint32_t shard) {
+  const uint64_t leader = server_.host()->LeaderOf(shard);
+  if (leader == 0) {
+    server_.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
+    out_ += NoLeader(shard);
+  }
+  return leader;
+}
+
 bool Connection::WantsMoved() const {
   auto mode = server_.cluster_redirect();
   return mode == ClusterRedirect::kMoved || (mode == ClusterRedirect::kAuto && cluster_aware_);
@@ -87,12 +96,8 @@ bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* sp
       Execute(top, spec, args, writer_);
       return true;
     }
-    uint64_t leader = host.LeaderOf(shard);
-    if (leader == 0) {
-      server_.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
-      out_ += NoLeader(shard);
-      return true;
-    }
+    const uint64_t leader = LeaderOrReply(shard);
+    if (leader == 0) return true;
     if (WantsMoved() || spec->name != "spublish") {
       out_ += Moved(slot, *host.def().Node(leader));
       return true;
@@ -110,12 +115,8 @@ bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* sp
     Execute(top, spec, args, writer_);
     return true;
   }
-  uint64_t leader = host.LeaderOf(shard);
-  if (leader == 0) {
-    server_.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
-    out_ += NoLeader(shard);
-    return true;
-  }
+  const uint64_t leader = LeaderOrReply(shard);
+  if (leader == 0) return true;
   Deferred kind = Deferred::kForward;
   if (leader == host.self()) {
     kind = write ? Deferred::kLocalWrite : Deferred::kLocalRead;
@@ -337,12 +338,8 @@ void Connection::Forward(ReplySlot* rs, uint64_t node, std::string encoded, bool
 void Connection::SubmitToShard(uint32_t shard, uint16_t slot, std::string op,
                                std::vector<std::string> forward_args) {
   cluster::Host& host = *server_.host();
-  uint64_t leader = host.LeaderOf(shard);
-  if (leader == 0) {
-    server_.stats().error_replies.fetch_add(1, std::memory_order_relaxed);
-    out_ += NoLeader(shard);
-    return;
-  }
+  const uint64_t leader = LeaderOrReply(shard);
+  if (leader == 0) return;
   auto self = shared_from_this();
   if (leader == host.self()) {
     ReplySlot* rs = NewSlot();

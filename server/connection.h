@@ -144,6 +144,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Execute(const CommandSpec* top, const CommandSpec* spec, Args args, resp::Writer& out);
   // Cluster routing of a keyed command; false when it must wait.
   bool DispatchClustered(const CommandSpec* top, const CommandSpec* spec, Args args);
+  // The shard's leader; 0 after replying -CLUSTERDOWN (none known).
+  uint64_t LeaderOrReply(uint32_t shard);
   ReplySlot* NewSlot();
   void Fill(ReplySlot* slot, std::string data);
   // `block`: the blocking command being tried (the leader may answer
