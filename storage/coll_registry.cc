@@ -8,8 +8,8 @@ namespace shoal::storage::coll {
 const CmdImpl* FindImpl(std::string_view name) {
   static const auto* table = [] {
     auto* t = new std::unordered_map<std::string_view, const CmdImpl*>();
-    for (auto family : {HashImpls(), ListImpls(), SetImpls(), ZsetImpls(), StreamImpls(),
-                        StreamGroupImpls()}) {
+    for (auto family :
+         {HashImpls(), ListImpls(), SetImpls(), ZsetImpls(), StreamImpls(), StreamGroupImpls()}) {
       for (const auto& c : family) t->emplace(c.name, &c);
     }
     return t;
