@@ -157,6 +157,7 @@ Status Host::Start() {
   transport_ = std::make_unique<Transport>(
       io_, topts, [this](std::vector<Envelope>&& envs) { OnMessages(std::move(envs)); },
       [this](uint64_t peer) { OnUnreachable(peer); });
+  transport_->SetOnDrained([this](uint64_t peer) { PumpBroadcasts(peer); });
   auto s = transport_->Listen();
   if (!s.ok()) return s;
   tick_timer_ = std::make_unique<asio::steady_timer>(io_);
@@ -502,20 +503,55 @@ void Host::SendBroadcasts() {
     out.swap(broadcast_out_);
     broadcast_scheduled_ = false;
   }
-  // One frame per peer with everything queued for it, in order.
-  std::unordered_map<uint64_t, std::vector<Envelope>> by_peer;
+  std::vector<uint64_t> touched;
   for (auto& [nodes, payload] : out) {
+    auto shared = std::make_shared<const std::string>(std::move(payload));
     for (uint64_t n : nodes) {
       if (n == options_.self) continue;
+      Backlog& b = backlog_[n];
+      if (b.bytes + shared->size() > kMaxBroadcastBacklogBytes) {
+        ++live_stats_.broadcasts_dropped;
+        const int64_t now = clock_->NowMs();
+        if (now - b.last_drop_log_ms >= 1000) {
+          b.last_drop_log_ms = now;
+          spdlog::warn(
+              "bus: pub/sub messages to node {} dropped: {} bytes wait for the bus already "
+              "(kMaxBroadcastBacklogBytes)",
+              n, b.bytes);
+        }
+        continue;
+      }
+      if (b.payloads.empty()) touched.push_back(n);
+      b.bytes += shared->size();
+      b.payloads.push_back(shared);
+    }
+  }
+  for (uint64_t n : touched) PumpBroadcasts(n);
+}
+
+void Host::PumpBroadcasts(uint64_t peer) {
+  auto it = backlog_.find(peer);
+  if (it == backlog_.end()) return;
+  Backlog& b = it->second;
+  // One frame of up to kBroadcastFrameBytes at a time, while the bus queue
+  // to the peer is short: Raft messages never wait behind much of it.
+  while (!b.payloads.empty() && transport_->QueuedBytes(peer) < kBroadcastInTransportBytes) {
+    std::vector<Envelope> envs;
+    size_t bytes = 0;
+    while (!b.payloads.empty() && (envs.empty() || bytes < kBroadcastFrameBytes)) {
+      const auto& payload = b.payloads.front();
       Envelope e;
       e.group = kBroadcastGroup;
       e.msg.type = raft::MessageType::kHeartbeat;
       e.msg.from = options_.self;
-      e.msg.context = payload;
-      by_peer[n].push_back(std::move(e));
+      e.msg.context = *payload;
+      bytes += payload->size();
+      b.bytes -= payload->size();
+      envs.push_back(std::move(e));
+      b.payloads.pop_front();
     }
+    transport_->Send(peer, envs);
   }
-  for (auto& [peer, envs] : by_peer) transport_->Send(peer, envs);
 }
 
 void Host::OnMessages(std::vector<Envelope>&& envs) {

@@ -19,11 +19,13 @@
 #include <asio.hpp>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "cluster/definition.h"
@@ -37,6 +39,11 @@
 namespace shoal::cluster {
 
 class Transport;
+
+// Pacing of Host::Broadcast (pub/sub) on the bus.
+inline constexpr size_t kBroadcastFrameBytes = 256 * 1024;        // payload bytes per frame
+inline constexpr size_t kBroadcastInTransportBytes = 1 << 20;     // queued in the bus per peer
+inline constexpr size_t kMaxBroadcastBacklogBytes = 64ull << 20;  // waiting here per peer
 
 struct HostOptions {
   uint64_t self = 0;
@@ -124,7 +131,11 @@ class Host {
   std::vector<ShardInfo> Shards() const;
   // Node-to-node messages that are not Raft's (pub/sub): `payload` goes to
   // each of `nodes` over the bus, best effort (lost if the peer is
-  // unreachable), in call order per peer. Thread-safe.
+  // unreachable), in call order per peer. Paced: at most
+  // kBroadcastInTransportBytes of them wait in a peer's bus queue, so Raft
+  // messages never queue behind a flood; the rest waits here, up to
+  // kMaxBroadcastBacklogBytes per peer (beyond: dropped and counted in
+  // Stats::broadcasts_dropped). Thread-safe.
   void Broadcast(const std::vector<uint64_t>& nodes, std::string payload);
   // Receives them (on the host thread); set once, from any thread.
   using BroadcastHandler = std::function<void(uint64_t from, std::string_view payload)>;
@@ -136,6 +147,7 @@ class Host {
   struct Stats {
     uint64_t rounds = 0, flushes = 0, proposals = 0, reads = 0, snapshots_sent = 0,
              snapshots_installed = 0, compactions = 0;
+    uint64_t broadcasts_dropped = 0;  // Broadcast payloads a peer's backlog had no room for
   };
   Stats stats() const;
 
@@ -194,6 +206,14 @@ class Host {
   std::vector<std::pair<std::vector<uint64_t>, std::string>> broadcast_out_;
   bool broadcast_scheduled_ = false;  // guarded by broadcast_mu_
   void SendBroadcasts();
+  // Host thread: per peer, payloads not yet handed to the transport.
+  struct Backlog {
+    std::deque<std::shared_ptr<const std::string>> payloads;
+    size_t bytes = 0;
+    int64_t last_drop_log_ms = 0;
+  };
+  std::unordered_map<uint64_t, Backlog> backlog_;
+  void PumpBroadcasts(uint64_t peer);
 
   mutable std::mutex info_mu_;
   std::vector<ShardInfo> info_;  // guarded by info_mu_

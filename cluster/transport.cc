@@ -53,6 +53,7 @@ class Transport::Peer : public std::enable_shared_from_this<Peer> {
     pending_frames_ = 0;
   }
   void Shutdown();
+  size_t queued() const { return pending_.size() + inflight_.size(); }
 
  private:
   enum class State { kIdle, kConnecting, kConnected, kBackoff };
@@ -199,7 +200,8 @@ void Transport::Peer::StartWrite() {
                       self->inflight_frames_ = 0;
                       self->writing_ = false;
                       ReleaseIfHuge(&self->inflight_);
-                      if (!self->pending_.empty()) self->StartWrite();
+                      if (!self->pending_.empty()) return self->StartWrite();
+                      if (self->owner_->on_drained_) self->owner_->on_drained_(self->id_);
                     });
 }
 
@@ -439,6 +441,11 @@ void Transport::Send(uint64_t peer, std::span<const Envelope> envs) {
   // A local reference keeps the Peer alive if a callback closes us.
   std::shared_ptr<Peer> p = PeerFor(peer);
   p->Enqueue(envs);
+}
+
+size_t Transport::QueuedBytes(uint64_t peer) const {
+  auto it = peers_.find(peer);
+  return it == peers_.end() ? 0 : it->second->queued();
 }
 
 void Transport::SetBlocked(uint64_t peer, bool blocked) {

@@ -69,6 +69,12 @@ class Transport {
   // The bound port (after a successful Listen), else 0.
   int port() const;
 
+  // Bytes queued for `peer` and not yet written (0 for an unknown peer).
+  size_t QueuedBytes(uint64_t peer) const;
+  // Called (on this transport's thread) each time everything queued for a
+  // peer has been written: senders that pace themselves send more then.
+  void SetOnDrained(std::function<void(uint64_t peer)> cb) { on_drained_ = std::move(cb); }
+
   // Sets or replaces a peer's bus address; used from the next connect on.
   void SetPeerAddress(uint64_t peer, std::string host, int port);
 
@@ -111,6 +117,7 @@ class Transport {
   TransportOptions options_;
   Handler on_msgs_;
   Unreachable on_unreachable_;
+  std::function<void(uint64_t peer)> on_drained_;
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer accept_retry_;
   std::map<uint64_t, std::shared_ptr<Peer>> peers_;       // outgoing, by node id

@@ -214,6 +214,7 @@ void RaftSection(CommandContext& ctx, InfoWriter& w, const config::ServerConfig&
   w.Field("raft_reads", st.reads);
   w.Field("raft_snapshots_sent", st.snapshots_sent);
   w.Field("raft_snapshots_installed", st.snapshots_installed);
+  w.Field("bus_pubsub_dropped", st.broadcasts_dropped);
   w.Field("raft_compactions", st.compactions);
   for (const auto& s : shards) {
     if (!s.local) continue;

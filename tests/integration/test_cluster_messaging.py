@@ -69,6 +69,30 @@ class ClusterPubSubTest(SharedClusterTestCase):
             self.assertEqual(conn.read(), push("message", "news", "last"))
         self.assertEqual(pattern_sub.read(), push("pmessage", "ne*", "news", "last"))
 
+    def test_a_flood_of_large_messages_neither_loses_them_nor_moves_leaders(self):
+        # 300 messages of 100 KB published back to back (30 MB to each
+        # node): the bus paces them behind Raft's own messages, so every
+        # subscriber gets every one and no shard holds an election.
+        count, size = 300, 100 * 1024
+        terms = {s: st["term"] for s, st in self.cluster.raft_states()[1]["shards"].items()}
+        subs = {i: self.subscriber(i, "SUBSCRIBE", "flood") for i in (1, 2, 3)}
+        for i in (1, 2, 3):
+            self.wait_subscribed(i, "flood", 1)
+        publisher = self.cluster.node(1).raw()
+        self.addCleanup(publisher.close)
+        body = b"x" * (size - 8)
+        publisher.send(b"".join(_cmd("PUBLISH", "flood", b"%08d" % i + body)
+                                for i in range(count)))
+        for i in range(count):
+            self.assertEqual(publisher.read(), (":", 1))
+        for node_id, conn in subs.items():
+            for i in range(count):
+                kind, value = conn.read()
+                self.assertEqual(value[2][1][:8], b"%08d" % i, f"message {i} on node {node_id}")
+        after = {s: st["term"] for s, st in self.cluster.raft_states()[1]["shards"].items()}
+        self.assertEqual(after, terms, "a shard changed leader during the flood")
+        self.assertEqual(int(self.cluster.node(1).info("raft")["bus_pubsub_dropped"]), 0)
+
     def test_sharded_channels_follow_the_slot(self):
         channel = "orders"
         shard = self.cluster.slot_map()[key_slot(channel)]
