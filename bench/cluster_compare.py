@@ -19,7 +19,6 @@ Usage: /usr/bin/python3 bench/cluster_compare.py [--rounds 3] [--quick]
 """
 import argparse
 import os
-import platform
 import re
 import shutil
 import signal
@@ -32,8 +31,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from failover import in_sync, leaders, parse_raft  # noqa: E402
+from servers import ROOT, machine_facts  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHOAL_CLUSTER = os.environ.get("SHOAL_CLUSTER",
                                os.path.join(ROOT, "build", "tools", "shoal-cluster"))
 REDIS_SERVER = "/usr/bin/redis-server"
@@ -201,39 +200,6 @@ def bench(port, pipeline, n, clients, keyspace):
     return results, problems
 
 
-def version(cmd):
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip()
-    except OSError as e:
-        return f"? ({e})"
-
-
-def machine_facts(shoal_server):
-    cpu = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    mem = "?"
-    try:
-        with open("/proc/meminfo") as f:
-            mem = f"{int(f.readline().split()[1]) / 1024 / 1024:.1f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    git = version(["git", "-C", ROOT, "describe", "--always", "--dirty"])
-    return [
-        f"machine: {platform.node()}  {os.cpu_count()} cores ({len(os.sched_getaffinity(0))} usable)"
-        f"  {cpu}  {mem} RAM  Linux {platform.release()}",
-        f"redis:   {version([REDIS_SERVER, '--version'])}",
-        f"         {version(['redis-benchmark', '--version'])}",
-        f"shoal:   {version([shoal_server, '--version'])}  ({shoal_server}, git {git})",
-    ]
-
-
 def main():
     global SHOAL_CLUSTER
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -259,7 +225,8 @@ def main():
     else:
         sizes = {1: 200000, 16: 1000000} if not args.quick else {1: 20000, 16: 100000}
 
-    for line in machine_facts(shoal_server):
+    for line in machine_facts(shoal_server, redis_tools=(REDIS_SERVER, "redis-benchmark"),
+                              ram=True):
         print(line)
     print(f"redis-benchmark --cluster -c {args.clients} -t {','.join(TESTS)} "
           f"-n {sizes[1]} (-P 1) / {sizes[16]} (-P 16)"

@@ -46,31 +46,19 @@ import os
 import platform
 import random
 import shutil
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from servers import ROOT, ServerError, cpu_seconds, encode, start, stop
+
 BATCH = 1000    # members per filling call
 WINDOW = 50     # filling calls in flight per pipeline round
 
 
 # ---- a minimal RESP2 client over a raw socket ---------------------------------
-
-def encode(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, str):
-            a = a.encode()
-        elif isinstance(a, (int, float)):
-            a = repr(a).encode() if isinstance(a, float) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
 
 class ReplyError(Exception):
     pass
@@ -138,58 +126,6 @@ class Conn:
             if isinstance(r, ReplyError):
                 raise r
         return replies
-
-
-# ---- servers -------------------------------------------------------------------
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(port, proc, name, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"{name} exited early (status {proc.returncode})")
-        try:
-            c = Conn(port)
-            # A write must go through: a shoal node first elects itself.
-            if c.call("SET", "__bench_ready", "1") == "OK":
-                c.call("DEL", "__bench_ready")
-                c.sock.close()
-                return
-        except (OSError, ReplyError, ConnectionError):
-            pass
-        time.sleep(0.1)
-    sys.exit(f"{name} on port {port} not ready after {timeout}s")
-
-
-def start(kind, workdir, shoal_bin, cpus=None):
-    port = free_port()
-    d = os.path.join(workdir, kind)
-    os.makedirs(d)
-    log = open(os.path.join(d, "log"), "w")
-    if kind == "redis":
-        cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", d,
-               "--save", "", "--appendonly", "no"]
-    else:
-        cmd = [shoal_bin, "--port", str(port), "--dir", os.path.join(d, "db"),
-               "--appendfsync", "everysec", "--loglevel", "warning"]
-    pin = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, preexec_fn=pin)
-    wait_ready(port, proc, kind)
-    return proc, port
-
-
-def stop(proc):
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 # ---- filling -------------------------------------------------------------------
@@ -271,12 +207,6 @@ def time_op(conns, cmds, budget_s):
     return samples
 
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def settle(pid, limit_s=30.0, window_s=0.5, busy=0.05):
     """Waits until the server is idle (background flushes and compactions
     after the fill done): under `busy` of a CPU over `window_s`. Returns the
@@ -342,7 +272,8 @@ def main():
     t_start = time.perf_counter()
     try:
         for kind in kinds:
-            procs[kind] = start(kind, workdir, shoal_bin, server_cpus)
+            procs[kind] = start(kind, workdir, shoal_bin, redis_aof=False, cpus=server_cpus,
+                                timeout_s=60, probe_write=True)
             conns[kind] = Conn(procs[kind][1])
 
         print("\n## fill (pipelined, 1000 members per call): seconds")
@@ -411,6 +342,8 @@ def main():
         for key, ms in del_ms.items():
             print(f"{'DEL ' + key:<28} {ms:15.3f} ms  {'ok' if ms < 10.0 else 'OVER 10 ms'}")
         print(f"\n# total runtime {time.perf_counter() - t_start:.0f} s")
+    except ServerError as e:
+        sys.exit(f"error: {e}")
     finally:
         for c in conns.values():
             try:
@@ -418,7 +351,7 @@ def main():
             except OSError:
                 pass
         for proc, _ in procs.values():
-            stop(proc)
+            stop(proc, timeout_s=60)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -10,58 +10,16 @@ each and reports INFO used_memory and process RSS.
 Usage: bench/compare.sh [--rounds 3] [--quick]
 """
 import argparse
-import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHOAL = os.environ.get("SHOAL_SERVER", os.path.join(ROOT, "build", "server", "shoal-server"))
+from servers import ServerError, start, stop
+
 TESTS = ["ping", "set", "get", "incr", "mset"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(port, proc, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"server on {port} exited early")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    sys.exit(f"server on {port} not ready")
-
-
-def start(kind, workdir):
-    port = free_port()
-    d = os.path.join(workdir, kind)
-    os.makedirs(d)
-    log = open(os.path.join(d, "log"), "w")
-    if kind == "redis":
-        cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", d,
-               "--save", "", "--appendonly", "yes", "--appendfsync", "everysec"]
-    else:
-        cmd = [SHOAL, "--port", str(port), "--dir", os.path.join(d, "db"),
-               "--appendfsync", "everysec", "--loglevel", "warning"]
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-    wait_ready(port, proc)
-    return proc, port
 
 
 # (pipeline, requests, keyspace): keyspace None is redis-benchmark's default
@@ -165,13 +123,11 @@ def main():
                 cli(port, "flushall")
                 load_keys(port, count, 100)
                 print(f"{kind:<8}{used_memory(port):>16}{rss(proc.pid):>16}")
+    except ServerError as e:
+        sys.exit(f"error: {e}")
     finally:
         for proc, _ in procs.values():
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

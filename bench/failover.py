@@ -32,7 +32,8 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from servers import ROOT, encode
+
 SHOAL_CLUSTER = os.environ.get("SHOAL_CLUSTER",
                                os.path.join(ROOT, "build", "tools", "shoal-cluster"))
 NODES = 3
@@ -64,11 +65,7 @@ class Conn:
             pass
 
     def send(self, *args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-        self.sock.sendall(b"".join(out))
+        self.sock.sendall(encode(*args))
 
     def _fill(self):
         chunk = self.sock.recv(65536)

@@ -38,7 +38,6 @@ reported and its rows show "-").
 import argparse
 import functools
 import os
-import platform
 import re
 import selectors
 import shutil
@@ -51,8 +50,9 @@ import tempfile
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHOAL = os.environ.get("SHOAL_SERVER", os.path.join(ROOT, "build", "server", "shoal-server"))
+from servers import SHOAL_SERVER as SHOAL
+from servers import ServerError, cpu_seconds, encode, machine_facts, start, stop
+
 KINDS = ("redis", "shoal")
 CHANNEL = b"bench:fanout"
 PUB_BATCH = 256            # PUBLISH commands per send
@@ -64,14 +64,6 @@ REDIS_BENCHMARK_TIMEOUT_S = 300
 
 class BenchError(Exception):
     """A server misbehaved or a check failed; the message says which."""
-
-
-def encode(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
 
 
 def recv_exact(sock, n, what):
@@ -94,53 +86,6 @@ def call(port, *args, timeout=30):
             name = args[0].decode() if isinstance(args[0], bytes) else args[0]
             raise BenchError(f"{name} on port {port}: {data.decode(errors='replace').strip()}")
         return data
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(port, proc, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise BenchError(f"server on {port} exited early (status {proc.returncode})")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise BenchError(f"server on {port} not ready after {timeout} s")
-
-
-def start(kind, workdir):
-    port = free_port()
-    d = os.path.join(workdir, kind)
-    os.makedirs(d)
-    log = open(os.path.join(d, "log"), "w")
-    if kind == "redis":
-        cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", d,
-               "--save", "", "--appendonly", "yes", "--appendfsync", "everysec"]
-    else:
-        cmd = [SHOAL, "--port", str(port), "--dir", os.path.join(d, "db"),
-               "--appendfsync", "everysec", "--loglevel", "warning"]
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-    wait_ready(port, proc)
-    return proc, port
-
-
-def stop(proc):
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def spawn(target, *args):
@@ -183,13 +128,6 @@ def first_of(errors):
     """One error text for a list of them: the first, and how many more."""
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     return errors[0] + more
-
-
-def cpu_seconds(pid):
-    """utime + stime of a process (all threads), in seconds."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # ---------------------------------------------------------------- fan-out
@@ -547,30 +485,6 @@ def group_bench(port, server_pid, n, consumers, timeout_s):
 
 # ---------------------------------------------------------------- report
 
-def version(cmd):
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=10).stdout.strip()
-    except OSError as e:
-        return f"? ({e})"
-
-
-def machine_facts():
-    cpu = "?"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "?")
-    except OSError:
-        pass
-    git = version(["git", "-C", ROOT, "describe", "--always", "--dirty"])
-    return [
-        f"machine: {platform.node()}  {os.cpu_count()} cores "
-        f"({len(os.sched_getaffinity(0))} usable)  {cpu}  Linux {platform.release()}  "
-        f"load average {os.getloadavg()[0]:.2f}",
-        f"redis:   {version(['redis-server', '--version'])}",
-        f"shoal:   {version([SHOAL, '--version'])}  ({SHOAL}, git {git})",
-    ]
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=3)
@@ -605,7 +519,7 @@ def main():
     if not os.access(SHOAL, os.X_OK):
         sys.exit(f"{SHOAL} not found: run ./scripts/build.sh or set SHOAL_SERVER")
 
-    for line in machine_facts():
+    for line in machine_facts(SHOAL, load_average=True):
         print(line)
     print(f"fan-out: {args.subscribers} subscribers in {args.reader_procs} reader processes, "
           f"{args.publishers} publisher(s), {args.messages} messages of {args.size} bytes; "
@@ -667,7 +581,7 @@ def main():
                         failed[(name, kind)] = str(e)
                         text = f"FAILED: {e}"
                     print(f"round {r + 1} {name:<14} {kind:5}: {text}", flush=True)
-    except BenchError as e:
+    except (BenchError, ServerError) as e:
         print(f"error: {e}", file=sys.stderr)
         failed[("setup", "")] = str(e)
     finally:
