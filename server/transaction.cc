@@ -16,6 +16,7 @@
 #include "core/strutil.h"
 #include "server/commands/util.h"
 #include "server/connection.h"
+#include "server/notify.h"
 #include "server/server.h"
 #include "storage/coll.h"
 #include "storage/op.h"
@@ -58,7 +59,7 @@ class TxRunner final : public storage::ExecRunner {
  public:
   explicit TxRunner(Server& server) : server_(server) {}
 
-  void RunExec(const storage::Op& op, resp::Writer& reply) override {
+  void RunExec(const storage::Op& op, resp::Writer& reply, bool proposer) override {
     const size_t watched = op.flags;
     if (op.args.size() < 2 * watched) return reply.Error("ERR malformed transaction");
     std::vector<std::vector<std::string_view>> cmds;
@@ -98,7 +99,17 @@ class TxRunner final : public storage::ExecRunner {
       }
       CommandContext ctx(server_, nullptr, reply, op.now_ms, spec);
       ctx.SetInExec(static_cast<uint64_t>(op.num) + (static_cast<uint64_t>(i) << 32));
+      // Keyspace notifications come from the node whose client waits: the
+      // leader that proposed the transaction.
+      const bool notify = proposer && server_.notify_flags() != 0 && (spec->flags & kWrite);
+      notify::BeforeWrite before;
+      if (notify) before = notify::BeforeWrite(server_, *spec, argv);
+      const size_t mark = reply.buffer()->size();
       top->handler(ctx, argv);
+      if (notify) {
+        notify::AfterWrite(server_, *spec, argv, std::string_view(*reply.buffer()).substr(mark),
+                           before);
+      }
     }
   }
 
@@ -376,7 +387,7 @@ void Connection::Exec(CommandContext& ctx) {
   }
   if (shard == UINT32_MAX) {
     // Keyless commands only: nothing to replicate.
-    return server_.exec_runner().RunExec(op, ctx.out);
+    return server_.exec_runner().RunExec(op, ctx.out, /*proposer=*/true);
   }
   std::string encoded = storage::EncodeOp(op);
   std::vector<std::string> fwd = {"SHOAL.EXEC", route_key, encoded};

@@ -120,7 +120,7 @@ void StateMachine::Apply(const Op& op, resp::Writer* reply) {
       if (exec_runner_ == nullptr) {
         c.reply.Error("ERR transactions are not available");
       } else {
-        exec_runner_->RunExec(op, c.reply);
+        exec_runner_->RunExec(op, c.reply, reply != nullptr);
         c.changed = true;
       }
       break;

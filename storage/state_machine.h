@@ -31,7 +31,9 @@ struct StateMachineOptions {
 class ExecRunner {
  public:
   virtual ~ExecRunner() = default;
-  virtual void RunExec(const Op& op, resp::Writer& reply) = 0;
+  // `proposer`: this node proposed the op and its client waits for the
+  // reply (the leader's apply); followers apply with false.
+  virtual void RunExec(const Op& op, resp::Writer& reply, bool proposer) = 0;
 };
 
 // Told about lists and sorted sets that applied writes left non-empty, so

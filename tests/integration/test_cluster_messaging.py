@@ -93,6 +93,33 @@ class ClusterPubSubTest(SharedClusterTestCase):
         self.assertEqual(after, terms, "a shard changed leader during the flood")
         self.assertEqual(int(self.cluster.node(1).info("raft")["bus_pubsub_dropped"]), 0)
 
+    def test_keyspace_events_come_from_the_leader_of_the_key(self):
+        key = "evkey"
+        shard = self.cluster.slot_map()[key_slot(key)]
+        leader = self.cluster.leader_of(shard)
+        other = next(i for i in (1, 2, 3) if i != leader)
+        for i in (1, 2, 3):
+            self.assertEqual(self.cluster.node(i).call("CONFIG", "SET", "notify-keyspace-events",
+                                                       "KEA"), "OK")
+        self.addCleanup(lambda: [self.cluster.node(i).call("CONFIG", "SET",
+                                                           "notify-keyspace-events", "")
+                                 for i in (1, 2, 3)])
+        on_leader = self.subscriber(leader, "SUBSCRIBE", f"__keyspace@0__:{key}")
+        on_other = self.subscriber(other, "SUBSCRIBE", f"__keyspace@0__:{key}")
+        # Written through a node that forwards to the leader, alone and in
+        # a transaction.
+        client = self.cluster.node(other).client()
+        self.assertTrue(client.set(key, "1"))
+        pipe = client.pipeline(transaction=True)
+        pipe.incr(key).expire(key, 100)
+        self.assertEqual(pipe.execute(), [2, True])
+        for event in ("set", "incrby", "expire"):
+            self.assertEqual(on_leader.read(), push("message", f"__keyspace@0__:{key}", event))
+        # Node-local, as in Redis Cluster: the other node's subscriber got none.
+        on_other.sock.settimeout(0.3)
+        with self.assertRaises(OSError):
+            on_other.read()
+
     def test_sharded_channels_follow_the_slot(self):
         channel = "orders"
         shard = self.cluster.slot_map()[key_slot(channel)]

@@ -474,6 +474,17 @@ class KeyspaceNotificationTest(PubSubTestCase):
                           ("xgroup-destroy", "x")])
         self.assertNoMessage(s)
 
+    def test_commands_inside_a_transaction_notify(self):
+        self.notify("EA")
+        self.r.set("gone", "x")
+        s = self.subscriber("__keyevent@0__:*", kind="PSUBSCRIBE")
+        pipe = self.r.pipeline(transaction=True)
+        pipe.set("a", "1").lpush("l", "x").delete("gone", "never").incr("a")
+        self.assertEqual(pipe.execute(), [True, 1, 1, 2])
+        self.assertEqual(self.keyevents(s, 4),
+                         [("set", "a"), ("lpush", "l"), ("del", "gone"), ("incrby", "a")])
+        self.assertNoMessage(s)
+
     def test_a_failed_command_notifies_nothing(self):
         self.notify("KEA")
         self.r.set("str", "v")
