@@ -58,6 +58,7 @@ struct ServerConfig {
   int64_t cluster_write_timeout_ms = 5000;   // then "outcome unknown"
   int64_t raft_log_compact_entries = 20000;  // applied entries kept before compaction
   std::string cluster_redirect = "auto";     // auto | moved | forward
+  bool fault_injection = false;              // SHOAL.FAULT (tests, fault harness)
   // logging
   std::string loglevel = "notice";
   std::string logfile;  // empty = stderr

@@ -114,6 +114,9 @@ std::vector<Param> BuildParams() {
   t.push_back(EnumParam("cluster-redirect",
                         "non-leader replies: auto (MOVED for cluster clients), moved or forward",
                         &ServerConfig::cluster_redirect, {"auto", "moved", "forward"}));
+  t.push_back(Immutable(YesNoParam(
+      "fault-injection", "allow SHOAL.FAULT to cut this node's bus links (tests, fault harness)",
+      &ServerConfig::fault_injection)));
 
   internal::AppendCompatParams(&t);
   return t;

@@ -1,9 +1,12 @@
 // CLUSTER SLOTS | SHARDS | NODES | INFO | KEYSLOT | MYID | COUNTKEYSINSLOT |
-// GETKEYSINSLOT, READONLY, READWRITE, ASKING. A shoal node reports each
+// GETKEYSINSLOT, READONLY, READWRITE, ASKING, and SHOAL.FAULT (bus
+// partitions for tests). A shoal node reports each
 // shard's current Raft leader as the master of the shard's slots and its
 // followers as replicas, so cluster-aware Redis clients route as usual.
 // A node leads some shards and follows others; CLUSTER NODES lists every
 // node as a master with the slots of the shards it leads.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -287,7 +290,46 @@ constexpr CommandSpec kClusterSubs[] = {
      "Returns helpful text about the different subcommands.", "O(N)"},
 };
 
+// SHOAL.FAULT BLOCK <node> [<node> ...] | UNBLOCK <node> [...] | HEAL: drops
+// (or stops dropping) this node's outgoing bus traffic to the nodes named:
+// a partition for the fault harness, one-way unless both sides are told.
+// Only with fault-injection yes.
+void FaultCmd(CommandContext& ctx, Args a) {
+  if (!ctx.server.config().fault_injection) {
+    return ctx.Error(
+        "ERR fault injection is off (start the node with --fault-injection yes to allow "
+        "SHOAL.FAULT)");
+  }
+  cluster::Host* host = ctx.server.host();
+  if (host == nullptr) return ctx.Error("ERR SHOAL.FAULT needs cluster mode");
+  const bool heal = Is(a[1], "heal");
+  const bool block = Is(a[1], "block");
+  if (!heal && !block && !Is(a[1], "unblock")) return SyntaxError(ctx);
+  if (heal != (a.size() == 2)) return ctx.WrongArity();
+  std::vector<uint64_t> nodes;
+  if (heal) {
+    for (const auto& n : host->def().nodes()) nodes.push_back(n.id);
+  }
+  for (size_t i = 2; i < a.size(); ++i) {
+    auto id = ParseInt64(a[i]);
+    if (!id || *id <= 0 || host->def().Node(static_cast<uint64_t>(*id)) == nullptr) {
+      return ctx.Error("ERR unknown node '" + std::string(a[i]) + "'");
+    }
+    nodes.push_back(static_cast<uint64_t>(*id));
+  }
+  for (uint64_t n : nodes) {
+    if (n != host->self()) host->SetPeerBlocked(n, block);
+  }
+  spdlog::warn("SHOAL.FAULT {}: bus traffic to {} node(s) {}", a[1], nodes.size(),
+               block ? "dropped" : "restored");
+  ctx.out.Ok();
+}
+
 constexpr CommandSpec kCommands[] = {
+    {"shoal.fault", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, FaultCmd, "shoal", "0.1.0",
+     "Internal: cuts or restores this node's bus links (fault injection; needs fault-injection "
+     "yes).",
+     "O(N) where N is the number of nodes named"},
     {"cluster", -2, 0, 0, 0, 0, ClusterCmd, "cluster", "3.0.0",
      "A container for Redis Cluster commands.", "Depends on subcommand.", kClusterSubs},
     {"readonly", 1, kFast | kLoading | kStale, 0, 0, 0, ReadOnlyCmd, "cluster", "3.0.0",
