@@ -149,7 +149,8 @@ TEST(ParamsTest, ImmutableSettingsAreMarked) {
                                            "raft-tick-ms",
                                            "raft-election-ticks",
                                            "cluster-read-lease",
-                                           "cluster-balance-leaders"};
+                                           "cluster-balance-leaders",
+                                           "fault-injection"};
   for (const Param& p : Params()) {
     if (p.compat_only) continue;
     EXPECT_EQ(p.mutable_at_runtime, immutable.count(p.name) == 0) << p.name;
