@@ -555,14 +555,14 @@ void Host::PumpBroadcasts(uint64_t peer) {
 }
 
 void Host::OnMessages(std::vector<Envelope>&& envs) {
+  BroadcastHandler on_broadcast;  // taken once per frame that carries any
   for (auto& env : envs) {
     if (env.group == kBroadcastGroup) {
-      BroadcastHandler h;
-      {
+      if (!on_broadcast) {
         std::lock_guard<std::mutex> g(broadcast_mu_);
-        h = broadcast_handler_;
+        on_broadcast = broadcast_handler_;
       }
-      if (h) h(env.msg.from, env.msg.context);
+      if (on_broadcast) on_broadcast(env.msg.from, env.msg.context);
       continue;
     }
     if (env.group == kAnnounceGroup) {

@@ -91,6 +91,8 @@ std::vector<size_t> KeyIndexes(const CommandSpec& spec, Args args);
 // read asked to block (XREAD ... BLOCK ms: its attempts are proposed like
 // BLPOP's, so an applied XADD wakes it in log order).
 bool IsWriteCall(const CommandSpec& spec, Args args);
+// XREAD / XREADGROUP: blocking reads whose BLOCK option decides.
+bool IsStreamRead(const CommandSpec& spec);
 // Whether a blocking-capable command was asked to block: always for
 // BLPOP & co., with a BLOCK option for XREAD / XREADGROUP.
 bool BlocksCall(const CommandSpec& spec, Args args);

@@ -111,11 +111,11 @@ bool HasBlockOption(Args args) {
   return false;
 }
 
+}  // namespace
+
 bool IsStreamRead(const CommandSpec& spec) {
   return spec.name == "xread" || spec.name == "xreadgroup";
 }
-
-}  // namespace
 
 bool BlocksCall(const CommandSpec& spec, Args args) {
   if (!(spec.flags & kBlocking)) return false;

@@ -21,15 +21,11 @@ namespace {
 // would overflow).
 constexpr int64_t kMaxBlockTimerMs = int64_t{100} * 365 * 24 * 3600 * 1000;
 
-bool IsStreamRead(const CommandSpec* spec) {
-  return spec->name == "xread" || spec->name == "xreadgroup";
-}
-
 // The timeout in ms (0: forever). BLMPOP/BZMPOP have it first, the other
 // list and zset commands last, in seconds; XREAD / XREADGROUP after BLOCK,
 // in ms. The command validated it before answering "would block".
 int64_t TimeoutMs(const CommandSpec* spec, const std::vector<std::string>& argv) {
-  if (IsStreamRead(spec)) {
+  if (IsStreamRead(*spec)) {
     for (size_t i = 1; i + 1 < argv.size(); ++i) {
       if (EqualsIgnoreCase(argv[i], "block")) return std::strtoll(argv[i + 1].c_str(), nullptr, 10);
     }
@@ -45,24 +41,17 @@ int64_t TimeoutMs(const CommandSpec* spec, const std::vector<std::string>& argv)
 void UseResolvedIds(const CommandSpec* spec, std::string_view would_block,
                     std::vector<std::string>* argv) {
   std::string_view ids = storage::WouldBlockIds(would_block);
-  if (ids.empty() || !IsStreamRead(spec)) return;
-  std::vector<std::string_view> parts;
-  for (size_t pos = 0; pos < ids.size();) {
+  if (ids.empty() || !IsStreamRead(*spec)) return;
+  // The IDs follow the keys (STREAMS k1 .. kn id1 .. idn).
+  std::vector<std::string_view> views(argv->begin(), argv->end());
+  const auto keys = KeyIndexes(*spec, views);
+  size_t at = keys.empty() ? 0 : keys.back() + 1;
+  for (size_t pos = 0; pos < ids.size() && at < argv->size() && at > 0; ++at) {
     size_t sp = ids.find(' ', pos);
     if (sp == std::string_view::npos) sp = ids.size();
-    parts.push_back(ids.substr(pos, sp - pos));
+    (*argv)[at] = std::string(ids.substr(pos, sp - pos));
     pos = sp + 1;
   }
-  size_t streams = 0;
-  for (size_t i = 1; i < argv->size(); ++i) {
-    if (EqualsIgnoreCase((*argv)[i], "streams")) {
-      streams = i;
-      break;
-    }
-  }
-  const size_t n = (argv->size() - streams - 1) / 2;
-  if (streams == 0 || parts.size() != n) return;
-  for (size_t i = 0; i < n; ++i) (*argv)[streams + 1 + n + i] = std::string(parts[i]);
 }
 
 std::vector<std::string> WaitKeys(const CommandSpec* spec, const std::vector<std::string>& argv) {
@@ -98,7 +87,7 @@ void Connection::Block(ReplySlot* rs, const CommandSpec* spec, std::vector<std::
   b->wait->conn = weak_from_this();
   b->wait->worker = &worker_;
   b->wait->keys = WaitKeys(spec, argv);
-  b->wait->shared = IsStreamRead(spec);
+  b->wait->shared = IsStreamRead(*spec);
   int64_t ms = TimeoutMs(spec, argv);
   // Beyond what a steady_timer can hold: as good as forever.
   if (ms > kMaxBlockTimerMs) ms = 0;

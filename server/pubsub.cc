@@ -106,6 +106,11 @@ std::vector<std::string> PubSubHub::Channels(bool shard, std::optional<std::stri
   return out;
 }
 
+int64_t PubSubHub::ChannelCount(bool shard) {
+  std::shared_lock<std::shared_mutex> g(mu_);
+  return static_cast<int64_t>(table(shard ? PubKind::kShard : PubKind::kChannel).size());
+}
+
 int64_t PubSubHub::NumSub(bool shard, std::string_view channel) {
   std::shared_lock<std::shared_mutex> g(mu_);
   const Table& t = tables_[static_cast<int>(shard ? PubKind::kShard : PubKind::kChannel)];

@@ -48,6 +48,8 @@ class PubSubHub {
   // PUBSUB CHANNELS / SHARDCHANNELS: channels with a subscriber, matching
   // `pattern` when given.
   std::vector<std::string> Channels(bool shard, std::optional<std::string_view> pattern);
+  // How many channels (or shard channels) have a subscriber (INFO).
+  int64_t ChannelCount(bool shard);
   // PUBSUB NUMSUB / SHARDNUMSUB.
   int64_t NumSub(bool shard, std::string_view channel);
   // PUBSUB NUMPAT: patterns with a subscriber.

@@ -154,10 +154,9 @@ void StatsSection(CommandContext& ctx, InfoWriter& w) {
   w.Field("keyspace_misses", ks.keyspace_misses());
   w.Field("cache_hits", ks.cache_hits());
   w.Field("cache_misses", ks.cache_misses());
-  w.Field("pubsub_channels", static_cast<int64_t>(ctx.server.pubsub().Channels(false, {}).size()));
+  w.Field("pubsub_channels", ctx.server.pubsub().ChannelCount(false));
   w.Field("pubsub_patterns", ctx.server.pubsub().NumPat());
-  w.Field("pubsubshard_channels",
-          static_cast<int64_t>(ctx.server.pubsub().Channels(true, {}).size()));
+  w.Field("pubsubshard_channels", ctx.server.pubsub().ChannelCount(true));
   w.Field("client_output_buffer_limit_disconnections", ld(s.output_limit_disconnections));
   w.Field("keyspace_notifications", ld(s.keyspace_notifications));
   w.Field("total_error_replies", ld(s.error_replies));

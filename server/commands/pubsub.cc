@@ -16,23 +16,18 @@ bool HasConn(CommandContext& ctx) {
   return false;
 }
 
-void SubscribeCmd(CommandContext& ctx, Args a) {
-  if (HasConn(ctx)) ctx.conn->Subscribe(PubKind::kChannel, a.subspan(1));
-}
-void PsubscribeCmd(CommandContext& ctx, Args a) {
-  if (HasConn(ctx)) ctx.conn->Subscribe(PubKind::kPattern, a.subspan(1));
-}
-void SsubscribeCmd(CommandContext& ctx, Args a) {
-  if (HasConn(ctx)) ctx.conn->Subscribe(PubKind::kShard, a.subspan(1));
-}
-void UnsubscribeCmd(CommandContext& ctx, Args a) {
-  if (HasConn(ctx)) ctx.conn->Unsubscribe(PubKind::kChannel, a.subspan(1));
-}
-void PunsubscribeCmd(CommandContext& ctx, Args a) {
-  if (HasConn(ctx)) ctx.conn->Unsubscribe(PubKind::kPattern, a.subspan(1));
-}
-void SunsubscribeCmd(CommandContext& ctx, Args a) {
-  if (HasConn(ctx)) ctx.conn->Unsubscribe(PubKind::kShard, a.subspan(1));
+// (P|S)SUBSCRIBE and (P|S)UNSUBSCRIBE: the kind comes from the name.
+void SubscriptionCmd(CommandContext& ctx, Args a) {
+  if (!HasConn(ctx)) return;
+  std::string_view name = ctx.spec->name;
+  const bool unsubscribe = name.ends_with("unsubscribe");
+  // "", "p" or "s" before "(un)subscribe".
+  const std::string_view prefix = name.substr(0, name.size() - (unsubscribe ? 11 : 9));
+  const PubKind kind = prefix.empty()  ? PubKind::kChannel
+                       : prefix == "p" ? PubKind::kPattern
+                                       : PubKind::kShard;
+  if (unsubscribe) return ctx.conn->Unsubscribe(kind, a.subspan(1));
+  ctx.conn->Subscribe(kind, a.subspan(1));
 }
 
 void PublishCmd(CommandContext& ctx, Args a) {
@@ -116,22 +111,22 @@ constexpr CommandSpec kPubsubSubs[] = {
 };
 
 constexpr CommandSpec kCommands[] = {
-    {"subscribe", -2, kSub, 0, 0, 0, SubscribeCmd, "pubsub", "2.0.0",
+    {"subscribe", -2, kSub, 0, 0, 0, SubscriptionCmd, "pubsub", "2.0.0",
      "Listens for messages published to channels.",
      "O(N) where N is the number of channels to subscribe to."},
-    {"psubscribe", -2, kSub, 0, 0, 0, PsubscribeCmd, "pubsub", "2.0.0",
+    {"psubscribe", -2, kSub, 0, 0, 0, SubscriptionCmd, "pubsub", "2.0.0",
      "Listens for messages published to channels that match one or more patterns.",
      "O(N) where N is the number of patterns to subscribe to."},
-    {"ssubscribe", -2, kSub, 1, -1, 1, SsubscribeCmd, "pubsub", "7.0.0",
+    {"ssubscribe", -2, kSub, 1, -1, 1, SubscriptionCmd, "pubsub", "7.0.0",
      "Listens for messages published to shard channels.",
      "O(N) where N is the number of shard channels to subscribe to."},
-    {"unsubscribe", -1, kSub, 0, 0, 0, UnsubscribeCmd, "pubsub", "2.0.0",
+    {"unsubscribe", -1, kSub, 0, 0, 0, SubscriptionCmd, "pubsub", "2.0.0",
      "Stops listening to messages posted to channels.",
      "O(N) where N is the number of channels to unsubscribe."},
-    {"punsubscribe", -1, kSub, 0, 0, 0, PunsubscribeCmd, "pubsub", "2.0.0",
+    {"punsubscribe", -1, kSub, 0, 0, 0, SubscriptionCmd, "pubsub", "2.0.0",
      "Stops listening to messages published to channels that match one or more patterns.",
      "O(N) where N is the number of patterns to unsubscribe."},
-    {"sunsubscribe", -1, kSub, 1, -1, 1, SunsubscribeCmd, "pubsub", "7.0.0",
+    {"sunsubscribe", -1, kSub, 1, -1, 1, SubscriptionCmd, "pubsub", "7.0.0",
      "Stops listening to messages posted to shard channels.",
      "O(N) where N is the number of shard channels to unsubscribe."},
     {"publish", 3, kPub, 0, 0, 0, PublishCmd, "pubsub", "2.0.0", "Posts a message to a channel.",

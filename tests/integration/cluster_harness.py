@@ -516,14 +516,15 @@ class Cluster:
         except TimeoutError as e:
             raise TimeoutError(f"{e}; last: {last[0]}") from None
 
-    def wait_settled(self, quiet=2.5, timeout=40.0):
+    def wait_settled(self, quiet=2.5, timeout=40.0, spread=True):
         """Waits until every node answers, leaders are spread (each node
-        leads at least shards // nodes shards) and no shard's leader or
+        leads at least shards // nodes shards; skipped without `spread`,
+        for placements whose preferred leaders are not spread) and no shard's leader or
         term changed for `quiet` seconds (leadership is handed back to the
         preferred leaders after 4 election timeouts). Returns
         {node id: shards led}."""
         seen = {"state": None, "since": 0.0}
-        fair = self.shards // len(self.nodes)
+        fair = self.shards // len(self.nodes) if spread else 0
 
         def settled():
             states = self.raft_states()

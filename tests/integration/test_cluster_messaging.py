@@ -25,6 +25,19 @@ def push(*items):
 class ClusterPubSubTest(SharedClusterTestCase):
     nodes, shards, replicas = 3, 3, 2
 
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Leadership is handed back to the preferred leaders a few seconds
+        # after start-up: the flood and keyspace-event tests need it still
+        # (2 replicas per shard: the preferred leaders need not be spread).
+        try:
+            cls.cluster.wait_settled(spread=False)
+        except Exception:
+            cls.cluster.dump_logs()
+            cls.cluster.stop(keep_dir=True)
+            raise
+
     def subscriber(self, node_id, command, *channels):
         conn = self.cluster.node(node_id).raw()
         self.addCleanup(conn.close)

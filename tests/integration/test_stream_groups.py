@@ -2,15 +2,8 @@
 DELCONSUMER DESTROY SETID) XREADGROUP (blocking too) XACK XPENDING XCLAIM
 XAUTOCLAIM XINFO (STREAM GROUPS CONSUMERS) XSETID, and a random model check.
 
-Replies and error strings are Redis 7.0's: every test here passes against
-a real redis-server (SHOAL_TEST_AGAINST_REDIS=1). Values Redis itself does
-not fix are not asserted: the radix-tree counters of XINFO, a group's lag,
-idle times beyond "small", and how much an approximate ("~") trim removes
-beyond "at least the threshold is kept".
-
-Replies go through harness.RawConnection and are flattened by plain() so a
-test compares them with ordinary lists, dicts, strings and ints; the RESP3
-tests compare the typed tuples themselves.
+Conventions (Redis 7.0's replies, what is not asserted, plain()) are those
+of test_stream.py.
 """
 import random
 import unittest
