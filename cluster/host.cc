@@ -24,6 +24,15 @@ constexpr uint32_t kAnnounceGroup = 0xFFFFFFFF;
 // Host::Broadcast payloads ride as envelopes of this pseudo-group:
 // msg.context = payload.
 constexpr uint32_t kBroadcastGroup = 0xFFFFFFFE;
+// Async replication's resync (ADR 009) rides as envelopes of this
+// pseudo-group: a request (kHeartbeat, msg.index = shard) from a replica
+// whose applied data diverged, answered by the leader with its shard data
+// at its commit index (kSnap, msg.index = shard, msg.snapshot).
+constexpr uint32_t kResyncGroup = 0xFFFFFFFD;
+// A host thread that did not tick for this many tick intervals was stalled
+// (SIGSTOP, a long pause): an async leader then takes no write on its own
+// for one election timeout, so it hears of a newer leader first.
+constexpr int kStallTicks = 3;
 // Rounds chained without yielding to the io_context (new Ready work that
 // appeared while handling the previous one, e.g. a leader's commit after
 // its own append became durable).
@@ -71,6 +80,14 @@ struct Host::Group {
   std::deque<std::pair<raft::Index, std::vector<PendingRead>>> reads_ready;
   uint64_t read_seq = 0;
   int ticks_as_leader = 0;
+  // Async replication (ADR 009).
+  std::map<raft::Index, raft::Term> spec;  // applied ahead of the commit index: index -> term
+  bool resync = false;  // applied data diverged from the leader's: waiting for its data
+  uint64_t resync_asked_tick = 0;
+  std::vector<uint64_t> resync_peers;  // leader: replicas waiting for resync data
+  uint64_t snapshot_hold_tick = 0;     // leader: speculation paused for a snapshot since
+  bool snapshot_hold = false;
+  std::unordered_map<uint64_t, int64_t> heard_ms;  // leader: last current-term reply per peer
 };
 
 Host::Host(HostOptions options, ClusterDefinition def, storage::Keyspace* ks,
@@ -119,12 +136,24 @@ Status Host::Start() {
     if (!applied.ok()) return applied.status();
     g->applied = *applied;
     g->conf = g->log->storage().InitialConfState();
+    const raft::Index commit = g->log->storage().InitialHardState().commit;
+    // An async leader applies ahead of the commit index: remember the terms
+    // of what it applied, to notice if another leader's entries replace them.
+    for (raft::Index i = commit + 1; i <= g->applied && i <= g->log->storage().LastIndex(); ++i) {
+      auto t = g->log->storage().TermAt(i);
+      if (t.ok()) g->spec[i] = *t;
+    }
+    g->resync = g->log->resync_pending_at_load();
+    if (g->resync) {
+      spdlog::warn("shard {}: a resync from the leader was pending at shutdown; waiting for it",
+                   shard);
+    }
     raft::Config c;
     c.id = options_.self;
     c.election_tick = options_.election_ticks;
     c.heartbeat_tick = 1;
     c.storage = &g->log->storage();
-    c.applied = g->applied;
+    c.applied = std::min(g->applied, commit);
     c.max_inflight_msgs = 256;
     c.max_uncommitted_entries_size = 256ULL << 20;
     c.check_quorum = true;
@@ -291,6 +320,18 @@ void Host::TakeInbox() {
         continue;
       }
       ++live_stats_.reads;
+#ifdef SHOAL_BROKEN_LEADER_READS
+      // Deliberately broken build (tools/broken-reads.sh): a leader serves
+      // reads from its own state without confirming it still leads.
+      if (constexpr bool kBroken = true; kBroken) {
+#else
+      // Async: a leader that heard from a quorum lately serves reads from
+      // its own state (eventually consistent, as Redis's master).
+      if (options_.async_replication && QuorumHeardRecently(*g, MonotonicMs())) {
+#endif
+        Complete(box.io, std::move(r.done), Outcome::kOk, {});
+        continue;
+      }
       g->reads_new.push_back(
           PendingRead{box.io, std::move(r.done), now + options_.read_timeout_ms});
     }
@@ -328,47 +369,226 @@ void Host::FailReads(Group& g, Outcome o) {
 
 void Host::ApplyCommitted(Group& g, std::vector<raft::Entry>& entries) {
   for (auto& e : entries) {
-    if (e.index <= g.applied) continue;
-    auto it = g.writes.find(e.index);
-    PendingWrite* w = nullptr;
-    if (it != g.writes.end()) {
-      w = &it->second;
-      if (w->term != e.term) {
-        // Another leader's entry took the index ours had: ours is gone.
-        Complete(w->io, std::move(w->done), Outcome::kNotApplied, {});
-        g.writes.erase(it);
-        w = nullptr;
+    // Resyncing: the leader's data replaces ours; entries after its point
+    // are applied from the log then (OnResyncData).
+    if (g.resync) return;
+    if (e.index <= g.applied) {
+      // Applied already, ahead of its commit (async leader): it must be the
+      // entry we applied.
+      auto sp = g.spec.find(e.index);
+      if (sp != g.spec.end()) {
+        if (sp->second != e.term) {
+          StartResync(g, e.index, "the entry committed there is another leader's");
+          return;
+        }
+        g.spec.erase(sp);
       }
+      continue;
     }
-    if (e.type == raft::EntryType::kConfChange) {
-      raft::ConfChange cc;
-      if (cc.Decode(e.data)) g.conf = g.node->ApplyConfChange(cc);
-    } else if (!e.data.empty()) {
-      auto op = storage::DecodeOp(e.data);
-      if (!op.ok()) {
-        // A corrupt entry would make replicas diverge if skipped silently.
-        spdlog::critical("shard {}: undecodable entry {}: {}", g.shard, e.index,
-                         op.status().ToString());
-        CHECK(false);
-      }
-      if (w != nullptr) {
-        std::string reply;
-        resp::Writer writer(&reply);
-        writer.set_protocol(static_cast<resp::Protocol>(w->resp));
-        sm_->Apply(*op, &writer);
-        Complete(w->io, std::move(w->done), Outcome::kOk, std::move(reply));
-        g.writes.erase(it);
-      } else {
-        sm_->Apply(*op, nullptr);
-      }
-    }
-    g.applied = e.index;
-    // Staged after every entry, not once per batch: an apply that flushes
-    // the pending group itself (FLUSHALL's slot import) must carry the
-    // applied index of the entries before it, or a crash right after would
-    // replay them. Repeated stagings of one key coalesce in the batch.
-    store_.StageApplied(g.shard, g.applied);
+    ApplyEntry(g, e);
   }
+}
+
+void Host::ApplyEntry(Group& g, const raft::Entry& e) {
+  auto it = g.writes.find(e.index);
+  PendingWrite* w = nullptr;
+  if (it != g.writes.end()) {
+    w = &it->second;
+    if (w->term != e.term) {
+      // Another leader's entry took the index ours had: ours is gone.
+      Complete(w->io, std::move(w->done), Outcome::kNotApplied, {});
+      g.writes.erase(it);
+      w = nullptr;
+    }
+  }
+  if (e.type == raft::EntryType::kConfChange) {
+    raft::ConfChange cc;
+    if (cc.Decode(e.data)) g.conf = g.node->ApplyConfChange(cc);
+  } else if (!e.data.empty()) {
+    auto op = storage::DecodeOp(e.data);
+    if (!op.ok()) {
+      // A corrupt entry would make replicas diverge if skipped silently.
+      spdlog::critical("shard {}: undecodable entry {}: {}", g.shard, e.index,
+                       op.status().ToString());
+      CHECK(false);
+    }
+    if (w != nullptr) {
+      std::string reply;
+      resp::Writer writer(&reply);
+      writer.set_protocol(static_cast<resp::Protocol>(w->resp));
+      sm_->Apply(*op, &writer);
+      Complete(w->io, std::move(w->done), Outcome::kOk, std::move(reply));
+      g.writes.erase(it);
+    } else {
+      sm_->Apply(*op, nullptr);
+    }
+  }
+  g.applied = e.index;
+  // Staged after every entry, not once per batch: an apply that flushes
+  // the pending group itself (FLUSHALL's slot import) must carry the
+  // applied index of the entries before it, or a crash right after would
+  // replay them. Repeated stagings of one key coalesce in the batch.
+  store_.StageApplied(g.shard, g.applied);
+}
+
+int64_t Host::MonotonicMs() const { return clock_->MonotonicUs() / 1000; }
+
+bool Host::QuorumHeardRecently(Group& g, int64_t now_ms) const {
+  if (g.node->raft().role() != raft::Role::kLeader) return false;
+  if (now_ms < no_lease_until_ms_) return false;
+  const int64_t window = static_cast<int64_t>(options_.tick_ms) * options_.election_ticks;
+  size_t heard = 0;
+  for (uint64_t v : g.conf.voters) {
+    if (v == options_.self) {
+      ++heard;
+      continue;
+    }
+    auto it = g.heard_ms.find(v);
+    if (it != g.heard_ms.end() && now_ms - it->second <= window) ++heard;
+  }
+  return heard * 2 > g.conf.voters.size();
+}
+
+void Host::ApplySpeculatively(Group& g, int64_t now_ms) {
+  // Async replication: the leader applies (and answers) what its own log
+  // holds, ahead of the commit — while it heard from a quorum within an
+  // election timeout (so a leader cut off stops within one), and not while
+  // a follower waits for data made at the commit index.
+  if (!options_.async_replication || g.resync || !g.resync_peers.empty()) return;
+  if (g.snapshot_hold &&
+      ticks_ - g.snapshot_hold_tick < 2 * static_cast<uint64_t>(options_.election_ticks)) {
+    return;
+  }
+  g.snapshot_hold = false;
+  if (!QuorumHeardRecently(g, now_ms)) return;
+  const auto& st = g.log->storage();
+  const raft::Index last = st.LastIndex();
+  if (g.applied >= last || g.applied + 1 < st.FirstIndex()) return;
+  std::vector<raft::Entry> ents;
+  if (!st.Entries(g.applied + 1, last + 1, UINT64_MAX, &ents).ok()) return;
+  const raft::Index commit = g.node->raft().log().committed();
+  for (const auto& e : ents) {
+    // Membership changes take effect at their commit only.
+    if (e.index > commit && e.type == raft::EntryType::kConfChange) break;
+    if (e.index > commit) g.spec[e.index] = e.term;
+    ApplyEntry(g, e);
+  }
+}
+
+void Host::CheckDivergence(Group& g, const std::vector<raft::Entry>& entries) {
+  // Entries from a new leader replacing ones applied ahead of their commit.
+  if (g.spec.empty() || g.resync) return;
+  for (const auto& e : entries) {
+    auto it = g.spec.find(e.index);
+    if (it != g.spec.end() && it->second != e.term) {
+      StartResync(g, e.index, "the leader's log has another entry there");
+      return;
+    }
+  }
+}
+
+void Host::StartResync(Group& g, raft::Index at, const char* why) {
+  spdlog::warn(
+      "shard {}: this replica applied entries up to index {} that the leader's log does not "
+      "hold ({} at index {}; async replication): discarding its data and resyncing from the "
+      "leader",
+      g.shard, g.applied, why, at);
+  g.resync = true;
+  g.spec.clear();
+  g.log->StageResyncPending(true);
+  ++live_stats_.resyncs;
+  g.resync_asked_tick = 0;
+  AskForResync(g);
+}
+
+void Host::AskForResync(Group& g) {
+  const uint64_t lead = g.node->raft().lead();
+  if (lead == raft::kNoNode || lead == options_.self) return;
+  g.resync_asked_tick = ticks_ == 0 ? 1 : ticks_;
+  Envelope e;
+  e.group = kResyncGroup;
+  e.msg.type = raft::MessageType::kHeartbeat;
+  e.msg.from = options_.self;
+  e.msg.to = lead;
+  e.msg.index = g.shard;
+  transport_->Send(lead, std::vector<Envelope>{std::move(e)});
+}
+
+void Host::ServeResyncs(Group& g, std::map<uint64_t, std::vector<Envelope>>& by_peer) {
+  if (g.resync_peers.empty()) return;
+  if (g.node->raft().role() != raft::Role::kLeader || g.resync) {
+    g.resync_peers.clear();
+    return;
+  }
+  // The data must be the state at a committed index: wait until what was
+  // applied ahead of the commit is committed (speculation is paused).
+  if (g.applied > g.node->raft().log().committed()) return;
+  auto data = ks_->ExportSlots(g.ranges);
+  if (!data.ok()) {
+    spdlog::error("shard {}: cannot export resync data: {}", g.shard, data.status().ToString());
+    return;
+  }
+  auto term = g.log->storage().TermAt(g.applied);
+  auto snap = std::make_shared<raft::Snapshot>();
+  snap->meta.index = g.applied;
+  snap->meta.term = term.ok() ? *term : 0;
+  snap->meta.conf = g.conf;
+  snap->data = std::move(*data);
+  for (uint64_t peer : g.resync_peers) {
+    spdlog::info("shard {}: sending resync data at index {} ({} bytes) to node {}", g.shard,
+                 g.applied, snap->data.size(), peer);
+    Envelope e;
+    e.group = kResyncGroup;
+    e.msg.type = raft::MessageType::kSnap;
+    e.msg.from = options_.self;
+    e.msg.to = peer;
+    e.msg.index = g.shard;
+    e.msg.snapshot = snap;
+    by_peer[peer].push_back(std::move(e));
+    ++live_stats_.resyncs_served;
+  }
+  g.resync_peers.clear();
+}
+
+void Host::OnResyncData(Group& g, const raft::Message& m, int64_t now_ms) {
+  if (!g.resync || m.snapshot == nullptr) return;
+  const raft::Snapshot& snap = *m.snapshot;
+  const auto& st = g.log->storage();
+  const raft::Index commit = g.node->raft().log().committed();
+  // Entries after the data's index that we committed already are applied
+  // from our log: they must still be there.
+  if (commit > snap.meta.index && snap.meta.index + 1 < st.FirstIndex()) {
+    spdlog::info("shard {}: resync data at {} is older than this replica's log; asking again",
+                 g.shard, snap.meta.index);
+    g.resync_asked_tick = 0;
+    return;
+  }
+  auto s = ks_->ImportSlots(g.ranges, snap.data, now_ms);
+  if (!s.ok()) {
+    spdlog::critical("shard {}: installing resync data at {} failed: {}", g.shard, snap.meta.index,
+                     s.ToString());
+    CHECK(false);
+  }
+  g.resync = false;
+  g.spec.clear();
+  g.applied = snap.meta.index;
+  store_.StageApplied(g.shard, g.applied);
+  g.log->StageResyncPending(false);
+  if (commit > g.applied) {
+    std::vector<raft::Entry> ents;
+    if (st.Entries(g.applied + 1, std::min(commit, st.LastIndex()) + 1, UINT64_MAX, &ents).ok()) {
+      for (const auto& e : ents) ApplyEntry(g, e);
+    }
+  }
+  s = store_.Flush();
+  if (!s.ok()) {
+    spdlog::critical("raft log flush failed, stopping: {}", s.ToString());
+    CHECK(false);
+  }
+  spdlog::warn(
+      "shard {}: resynced from node {}: replaced its data with the leader's at index {} "
+      "({} bytes), applied now {}",
+      g.shard, m.from, snap.meta.index, snap.data.size(), g.applied);
 }
 
 bool Host::ProcessReadies() {
@@ -382,6 +602,7 @@ bool Host::ProcessReadies() {
   }
   if (items.empty()) return false;
   int64_t now = clock_->NowMs();
+  const int64_t mono_now = MonotonicMs();
   bool info_dirty = false;
   for (auto& [g, rd] : items) {
     if (rd.soft_state) {
@@ -395,7 +616,10 @@ bool Host::ProcessReadies() {
         spdlog::warn("shard {}: lost leadership (leader now {})", g->shard, g->lead);
         // Unconfirmed reads were never executed: the worker re-routes them.
         FailReads(*g, Outcome::kNotLeader);
+        g->resync_peers.clear();
       }
+      if (g->role == raft::Role::kLeader) g->heard_ms.clear();
+      if (g->resync && g->role != raft::Role::kLeader) g->resync_asked_tick = 0;
     }
     if (rd.snapshot) {
       const auto& snap = *rd.snapshot;
@@ -409,13 +633,18 @@ bool Host::ProcessReadies() {
       CHECK(s.ok());
       g->applied = snap.meta.index;
       g->conf = snap.meta.conf;
+      if (g->resync) g->log->StageResyncPending(false);
+      g->resync = false;
+      g->spec.clear();
       ++live_stats_.snapshots_installed;
       spdlog::info("shard {}: installed a snapshot at index {} ({} bytes)", g->shard,
                    snap.meta.index, snap.data.size());
     }
     if (rd.hard_state) g->log->SetHardState(*rd.hard_state);
+    CheckDivergence(*g, rd.entries);
     g->log->Append(rd.entries);
     ApplyCommitted(*g, rd.committed_entries);
+    ApplySpeculatively(*g, mono_now);
   }
   // The group commit: entries, hard states, applied data and indexes of
   // every group in one batch, durable before any message or reply leaves.
@@ -426,9 +655,19 @@ bool Host::ProcessReadies() {
   }
   ++live_stats_.flushes;
   std::map<uint64_t, std::vector<Envelope>> by_peer;
-  std::vector<std::pair<Group*, uint64_t>> snapshots_sent;
+  std::vector<std::pair<Group*, uint64_t>> snapshots_sent, snapshots_failed;
   for (auto& [g, rd] : items) {
+    ServeResyncs(*g, by_peer);
     for (auto& m : rd.messages) {
+      if (m.type == raft::MessageType::kSnap && g->applied > g->node->raft().log().committed()) {
+        // Async: applied ahead of the commit; a snapshot must be a committed
+        // state. Pause speculation until the commit catches up; Raft tries
+        // the snapshot again.
+        g->snapshot_hold = true;
+        g->snapshot_hold_tick = ticks_;
+        snapshots_failed.emplace_back(g, m.to);
+        continue;
+      }
       if (m.type == raft::MessageType::kSnap) {
         // Snapshot data is made when needed, from the applied state: the
         // snapshot point moves up to `applied` (a later point of the same
@@ -458,6 +697,7 @@ bool Host::ProcessReadies() {
   }
   for (auto& [peer, envs] : by_peer) transport_->Send(peer, envs);
   for (auto& [g, peer] : snapshots_sent) g->node->ReportSnapshot(peer, true);
+  for (auto& [g, peer] : snapshots_failed) g->node->ReportSnapshot(peer, false);
   for (auto& [g, rd] : items) {
     g->node->Advance(rd);
     for (auto& rs : rd.read_states) {
@@ -556,6 +796,10 @@ void Host::PumpBroadcasts(uint64_t peer) {
 
 void Host::OnMessages(std::vector<Envelope>&& envs) {
   BroadcastHandler on_broadcast;  // taken once per frame that carries any
+  const int64_t mono_now = MonotonicMs();
+  // Replies read right after a stall may be old: they do not extend a lease.
+  const bool stalled =
+      last_tick_ms_ != 0 && mono_now - last_tick_ms_ > kStallTicks * int64_t{options_.tick_ms};
   for (auto& env : envs) {
     if (env.group == kBroadcastGroup) {
       if (!on_broadcast) {
@@ -563,6 +807,20 @@ void Host::OnMessages(std::vector<Envelope>&& envs) {
         on_broadcast = broadcast_handler_;
       }
       if (on_broadcast) on_broadcast(env.msg.from, env.msg.context);
+      continue;
+    }
+    if (env.group == kResyncGroup) {
+      uint64_t shard = env.msg.index;
+      if (shard >= groups_.size() || !groups_[shard]) continue;
+      Group& g = *groups_[shard];
+      if (env.msg.type == raft::MessageType::kSnap) {
+        OnResyncData(g, env.msg, clock_->NowMs());
+      } else if (g.node->raft().role() == raft::Role::kLeader &&
+                 std::find(g.resync_peers.begin(), g.resync_peers.end(), env.msg.from) ==
+                     g.resync_peers.end()) {
+        spdlog::info("shard {}: node {} asks for resync data", shard, env.msg.from);
+        g.resync_peers.push_back(env.msg.from);
+      }
       continue;
     }
     if (env.group == kAnnounceGroup) {
@@ -576,7 +834,17 @@ void Host::OnMessages(std::vector<Envelope>&& envs) {
       continue;
     }
     if (env.group >= groups_.size() || !groups_[env.group]) continue;
-    auto s = groups_[env.group]->node->Step(std::move(env.msg));
+    Group& g = *groups_[env.group];
+    if (options_.async_replication && g.role == raft::Role::kLeader &&
+        (env.msg.type == raft::MessageType::kAppResp ||
+         env.msg.type == raft::MessageType::kHeartbeatResp) &&
+        env.msg.term == g.node->raft().term() && !stalled) {
+      g.heard_ms[env.msg.from] = mono_now;
+    }
+    // A replica whose data awaits a resync must not lead: it never takes
+    // a leadership transfer (and does not campaign, see Tick).
+    if (g.resync && env.msg.type == raft::MessageType::kTimeoutNow) continue;
+    auto s = g.node->Step(std::move(env.msg));
     if (!s.ok()) spdlog::debug("shard {}: step: {}", env.group, s.ToString());
   }
   ScheduleRound();
@@ -612,12 +880,15 @@ void Host::CheckTimeouts(int64_t now_ms) {
 
 void Host::MaybeCompact(Group& g) {
   const auto& st = g.log->storage();
-  if (g.applied < st.FirstIndex()) return;
-  auto kept = static_cast<int64_t>(g.applied - st.FirstIndex());
+  if (g.resync) return;
+  // Only committed entries are compacted (an async leader applies ahead).
+  const raft::Index base = std::min(g.applied, g.node->raft().log().applied());
+  if (base < st.FirstIndex()) return;
+  auto kept = static_cast<int64_t>(base - st.FirstIndex());
   if (kept <= options_.compact_entries) return;
   // Keep a quarter of the budget so followers slightly behind still catch
   // up from the log.
-  raft::Index upto = g.applied - static_cast<raft::Index>(options_.compact_entries / 4);
+  raft::Index upto = base - static_cast<raft::Index>(options_.compact_entries / 4);
   auto s = g.log->Compact(upto, g.conf);
   if (!s.ok()) {
     spdlog::warn("shard {}: compaction to {} failed: {}", g.shard, upto, s.ToString());
@@ -663,9 +934,32 @@ void Host::MaybeHandBack(Group& g) {
 }
 
 void Host::Tick() {
+  const int64_t mono_now = MonotonicMs();
+  const int64_t election_ms = static_cast<int64_t>(options_.tick_ms) * options_.election_ticks;
+  if (last_tick_ms_ != 0 && mono_now - last_tick_ms_ > kStallTicks * int64_t{options_.tick_ms}) {
+    // Stalled (paused): what this node believes about its leadership is
+    // old. An async leader takes no write on its own for an election
+    // timeout; by then it heard of a newer leader, or from its quorum again.
+    if (options_.async_replication) {
+      spdlog::warn("cluster host: stalled for {} ms; no async writes for {} ms",
+                   mono_now - last_tick_ms_, election_ms);
+      no_lease_until_ms_ = mono_now + election_ms;
+      for (auto& g : groups_) {
+        if (g) g->heard_ms.clear();
+      }
+    }
+  }
+  last_tick_ms_ = mono_now;
   for (auto& g : groups_) {
     if (!g) continue;
-    g->node->Tick();
+    // A replica awaiting a resync does not campaign (its data is not the
+    // log's); it asks the leader again every election timeout.
+    if (!g->resync || g->node->raft().role() == raft::Role::kLeader) g->node->Tick();
+    if (g->resync &&
+        (g->resync_asked_tick == 0 ||
+         ticks_ - g->resync_asked_tick >= static_cast<uint64_t>(options_.election_ticks))) {
+      AskForResync(*g);
+    }
     MaybeHandBack(*g);
   }
   ++ticks_;
@@ -705,6 +999,7 @@ void Host::UpdateInfo() {
       si.applied = g->applied;
       si.last_index = r.log().LastIndex();
       si.first_index = g->log->storage().FirstIndex();
+      si.resyncing = g->resync;
       if (r.role() == raft::Role::kLeader) {
         for (uint64_t peer : si.replicas) {
           if (peer == options_.self) continue;

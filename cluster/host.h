@@ -62,6 +62,10 @@ struct HostOptions {
   // A read whose ReadIndex round is not confirmed within this is refused
   // (never executed, so safe to retry).
   int64_t read_timeout_ms = 2000;
+  // Async replication (DESIGN.md §4, ADR 009): a leader applies and answers
+  // a write once its own log holds it, and serves reads without ReadIndex,
+  // while it has heard from a quorum within an election timeout.
+  bool async_replication = false;
 };
 
 // How a submitted command ended. Only kOk executed it.
@@ -93,6 +97,7 @@ struct ShardInfo {
   bool local = false;  // this node holds a replica
   std::string role;    // raft::RoleName, "" when not local
   uint64_t term = 0, leader = 0, commit = 0, applied = 0, last_index = 0, first_index = 0;
+  bool resyncing = false;  // async: applied data discarded, waiting for the leader's
   std::vector<uint64_t> replicas;
   // Leader only: per follower, entries behind (or -1: not heard recently).
   std::vector<std::pair<uint64_t, int64_t>> lag;
@@ -148,6 +153,10 @@ class Host {
     uint64_t rounds = 0, flushes = 0, proposals = 0, reads = 0, snapshots_sent = 0,
              snapshots_installed = 0, compactions = 0;
     uint64_t broadcasts_dropped = 0;  // Broadcast payloads a peer's backlog had no room for
+    // Async replication: times a replica found it had applied entries its
+    // leader's log does not have and discarded them (resynced), and
+    // resync data sent as leader.
+    uint64_t resyncs = 0, resyncs_served = 0;
   };
   Stats stats() const;
 
@@ -163,6 +172,15 @@ class Host {
   void OnMessages(std::vector<Envelope>&& envs);
   void OnUnreachable(uint64_t peer);
   void ApplyCommitted(Group& g, std::vector<raft::Entry>& entries);
+  void ApplyEntry(Group& g, const raft::Entry& e);
+  int64_t MonotonicMs() const;
+  void ApplySpeculatively(Group& g, int64_t now_ms);
+  bool QuorumHeardRecently(Group& g, int64_t now_ms) const;
+  void CheckDivergence(Group& g, const std::vector<raft::Entry>& entries);
+  void StartResync(Group& g, raft::Index at, const char* why);
+  void AskForResync(Group& g);
+  void ServeResyncs(Group& g, std::map<uint64_t, std::vector<Envelope>>& by_peer);
+  void OnResyncData(Group& g, const raft::Message& m, int64_t now_ms);
   void SendMessages(std::vector<raft::Message>& msgs, Group& g,
                     std::vector<std::vector<Envelope>>& by_peer);
   void Complete(asio::io_context* io, Done done, Outcome o, std::string reply);
@@ -185,6 +203,8 @@ class Host {
   std::unique_ptr<uint64_t[]> announced_terms_;  // host thread only
   std::unique_ptr<uint64_t[]> announced_tick_;   // host thread only
   uint64_t ticks_ = 0;                           // host thread only
+  int64_t last_tick_ms_ = 0;                     // host thread only (monotonic)
+  int64_t no_lease_until_ms_ = 0;                // host thread only: after a stall
 
   asio::io_context io_{1};
   std::unique_ptr<asio::steady_timer> tick_timer_;

@@ -130,6 +130,7 @@ Result<raft::Index> GroupLog::Load(const raft::ConfState& initial) {
   }
   (void)dropped;
   persisted_last_ = next - 1;
+  resync_pending_at_load_ = st->resync_pending;
   mem_.Append(entries);
   drop_below_ = meta.index + 1;
   // Never resume below the snapshot (an installed snapshot is applied).

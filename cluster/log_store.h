@@ -48,6 +48,10 @@ class GroupLog {
   // Compacts entries up to `index` (applied) into a snapshot point; the
   // snapshot's data is produced on demand when a follower needs it.
   Status Compact(raft::Index index, const raft::ConfState& conf);
+  // Whether a resync from the leader was pending when the group was loaded
+  // (async replication: the applied data diverged from the leader's).
+  bool resync_pending_at_load() const { return resync_pending_at_load_; }
+  void StageResyncPending(bool pending) { store_->StageResyncPending(group_, pending); }
   // RocksDB deletions that may lag the in-memory view (after a flush).
   Status DropCompacted();
 
@@ -61,6 +65,7 @@ class GroupLog {
   raft::Index persisted_last_ = 0;  // last index written to RocksDB
   raft::Index drop_below_ = 0;      // RocksDB entries below this are garbage
   raft::Index dropped_below_ = 0;
+  bool resync_pending_at_load_ = false;
 };
 
 }  // namespace shoal::cluster

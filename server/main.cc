@@ -67,11 +67,6 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<cluster::Host> host;
   if (cfg.cluster_enabled) {
-    if (cfg.replication != "sync") {
-      spdlog::critical("replication {} is not available yet; only sync replication is",
-                       cfg.replication);
-      return 1;
-    }
     auto def = cluster::ClusterDefinition::Make(cfg.cluster_nodes, cfg.cluster_shards,
                                                 cfg.cluster_replicas, cfg.replication);
     if (!def.ok()) {
@@ -97,6 +92,7 @@ int main(int argc, char** argv) {
     ho.balance_leaders = cfg.cluster_balance_leaders;
     ho.compact_entries = cfg.raft_log_compact_entries;
     ho.write_timeout_ms = cfg.cluster_write_timeout_ms;
+    ho.async_replication = cfg.replication == "async";
     host = std::make_unique<cluster::Host>(ho, std::move(*def), ks->get(), &sm, SystemClock::Get());
     s = host->Start();
     if (!s.ok()) {

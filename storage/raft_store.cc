@@ -42,6 +42,11 @@ void RaftStore::StageSnapshotMeta(uint32_t group, std::string bytes) {
   ks_->StageRaw(Cf::kRaft, GroupKey(RaftRecord::kSnapshotMeta, group), std::move(bytes));
 }
 
+void RaftStore::StageResyncPending(uint32_t group, bool pending) {
+  ks_->StageRaw(Cf::kRaft, GroupKey(RaftRecord::kResyncPending, group),
+                pending ? std::optional<std::string>(std::string()) : std::nullopt);
+}
+
 Result<RaftStore::GroupState> RaftStore::Load(uint32_t group) {
   GroupState st;
   Engine* e = ks_->engine();
@@ -62,6 +67,12 @@ Result<RaftStore::GroupState> RaftStore::Load(uint32_t group) {
   if (s.ok()) {
     if (v.size() != 8) return Status::Corruption("bad applied index record");
     st.applied = DecodeFixed64BE(v.data());
+  } else if (s.code() != Status::Code::kNotFound) {
+    return s;
+  }
+  s = e->Get(Cf::kRaft, GroupKey(RaftRecord::kResyncPending, group), &v);
+  if (s.ok()) {
+    st.resync_pending = true;
   } else if (s.code() != Status::Code::kNotFound) {
     return s;
   }

@@ -11,6 +11,8 @@
 //   [3][group:4 BE]             -> applied index (8 bytes BE)
 //   [4][group:4 BE]             -> snapshot metadata (index, term, members)
 //   [5]                         -> cluster definition
+//   [6][group:4 BE]             -> present while the group's applied data
+//                                  awaits a resync from its leader (async)
 // Thread-safety: staging is thread-safe; the cluster host calls it from
 // its one thread.
 #pragma once
@@ -33,6 +35,7 @@ enum class RaftRecord : uint8_t {
   kApplied = 3,
   kSnapshotMeta = 4,
   kClusterDefinition = 5,
+  kResyncPending = 6,
 };
 
 class RaftStore {
@@ -44,6 +47,9 @@ class RaftStore {
   void StageHardState(uint32_t group, std::string bytes);
   void StageApplied(uint32_t group, uint64_t index);
   void StageSnapshotMeta(uint32_t group, std::string bytes);
+  // Marks (or clears) "this group's applied data is being replaced by its
+  // leader's": a restart then resumes the resync instead of applying.
+  void StageResyncPending(uint32_t group, bool pending);
   // Writes everything staged (and the keyspace's pending writes).
   Status Flush() { return ks_->FlushPending(); }
 
@@ -51,6 +57,7 @@ class RaftStore {
     std::optional<std::string> hard_state;
     std::optional<std::string> snapshot_meta;
     uint64_t applied = 0;
+    bool resync_pending = false;
     std::vector<std::pair<uint64_t, std::string>> entries;  // ascending index
   };
   Result<GroupState> Load(uint32_t group);

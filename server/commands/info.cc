@@ -215,6 +215,9 @@ void RaftSection(CommandContext& ctx, InfoWriter& w, const config::ServerConfig&
   w.Field("raft_snapshots_installed", st.snapshots_installed);
   w.Field("bus_pubsub_dropped", st.broadcasts_dropped);
   w.Field("raft_compactions", st.compactions);
+  w.Field("raft_replication", host->def().replication());
+  w.Field("raft_async_resyncs", st.resyncs);
+  w.Field("raft_async_resyncs_served", st.resyncs_served);
   for (const auto& s : shards) {
     if (!s.local) continue;
     std::string v = "role=" + s.role + ",term=" + std::to_string(s.term) +
@@ -232,6 +235,7 @@ void RaftSection(CommandContext& ctx, InfoWriter& w, const config::ServerConfig&
       v += std::to_string(s.lag[i].first) + ":" +
            (s.lag[i].second < 0 ? std::string("down") : std::to_string(s.lag[i].second));
     }
+    if (s.resyncing) v += ",resyncing=1";
     w.Field("shard_" + std::to_string(s.shard), v);
   }
 }
