@@ -59,6 +59,14 @@ struct PendingWrite {
   int64_t deadline_ms = 0;
 };
 
+struct ReplicaWait {
+  raft::Index index = 0;
+  int64_t want = 0;
+  int64_t deadline_ms = 0;  // 0: none
+  asio::io_context* io = nullptr;
+  Done done;
+};
+
 struct PendingRead {
   asio::io_context* io = nullptr;
   Done done;
@@ -87,6 +95,14 @@ struct Host::Group {
   std::vector<uint64_t> resync_peers;  // leader: replicas waiting for resync data
   uint64_t snapshot_hold_tick = 0;     // leader: speculation paused for a snapshot since
   bool snapshot_hold = false;
+  std::vector<ReplicaWait> replica_waits;  // WAIT
+  // Proposals that arrived during a leadership transfer: proposed if it is
+  // abandoned, re-routed (kNotLeader) when it completes.
+  std::vector<std::pair<asio::io_context*, Proposal>> held;
+  // Leadership came here by a planned transfer: no hand-back while leading.
+  bool pinned = false;
+  bool want_pin = false;  // a transfer to this node was asked for, at:
+  uint64_t want_pin_tick = 0;
   std::unordered_map<uint64_t, int64_t> heard_ms;  // leader: last current-term reply per peer
 };
 
@@ -217,6 +233,10 @@ void Host::Stop() {
     }
     g->writes.clear();
     FailReads(*g, Outcome::kRetry);
+    for (auto& w : g->replica_waits) Complete(w.io, std::move(w.done), Outcome::kRetry, {});
+    g->replica_waits.clear();
+    for (auto& [io, p] : g->held) Complete(io, std::move(p.done), Outcome::kRetry, {});
+    g->held.clear();
   }
   PostCompletions();
 }
@@ -293,25 +313,11 @@ void Host::TakeInbox() {
   for (auto& box : in) {
     for (auto& p : box.props) {
       Group* g = p.shard < groups_.size() ? groups_[p.shard].get() : nullptr;
-      if (g == nullptr || g->node->raft().role() != raft::Role::kLeader) {
-        Complete(box.io, std::move(p.done), Outcome::kNotLeader, {});
+      if (g == nullptr) {
+        Complete(box.io, std::move(p.done), Outcome::kNotLeader, std::move(p.op));
         continue;
       }
-      auto s = g->node->Propose(std::move(p.op));
-      if (!s.ok()) {
-        Complete(box.io, std::move(p.done), Outcome::kRetry, {});
-        continue;
-      }
-      ++live_stats_.proposals;
-      raft::Index index = g->node->raft().log().LastIndex();
-      if (auto old = g->writes.find(index); old != g->writes.end()) {
-        // An earlier proposal of ours held this index and lost it: we lead
-        // now without it, so it was never committed (leader completeness).
-        Complete(old->second.io, std::move(old->second.done), Outcome::kNotApplied, {});
-        g->writes.erase(old);
-      }
-      g->writes[index] = PendingWrite{g->node->raft().term(), p.resp, box.io, std::move(p.done),
-                                      now + options_.write_timeout_ms};
+      ProposeOne(*g, box.io, std::move(p), now);
     }
     for (auto& r : box.reads) {
       Group* g = r.shard < groups_.size() ? groups_[r.shard].get() : nullptr;
@@ -346,6 +352,46 @@ void Host::TakeInbox() {
     g->reads_new.clear();
     g->node->ReadIndex(ctx);
   }
+}
+
+void Host::ProposeOne(Group& g, asio::io_context* io, Proposal&& p, int64_t now_ms) {
+  auto& r = g.node->raft();
+  if (r.role() != raft::Role::kLeader) {
+    // Never proposed; the op goes back so the worker can hand it on.
+    Complete(io, std::move(p.done), Outcome::kNotLeader, std::move(p.op));
+    return;
+  }
+  if (r.lead_transferee() != raft::kNoNode) {
+    // A planned transfer takes a round trip or two: wait for its end
+    // rather than refuse.
+    g.held.emplace_back(io, std::move(p));
+    return;
+  }
+  auto s = g.node->Propose(std::move(p.op));
+  if (!s.ok()) {
+    Complete(io, std::move(p.done), Outcome::kRetry, {});
+    return;
+  }
+  ++live_stats_.proposals;
+  raft::Index index = r.log().LastIndex();
+  if (auto old = g.writes.find(index); old != g.writes.end()) {
+    // An earlier proposal of ours held this index and lost it: we lead
+    // now without it, so it was never committed (leader completeness).
+    Complete(old->second.io, std::move(old->second.done), Outcome::kNotApplied, {});
+    g.writes.erase(old);
+  }
+  g.writes[index] =
+      PendingWrite{r.term(), p.resp, io, std::move(p.done), now_ms + options_.write_timeout_ms};
+}
+
+void Host::ProposeHeld(Group& g) {
+  if (g.held.empty()) return;
+  auto& r = g.node->raft();
+  if (r.role() == raft::Role::kLeader && r.lead_transferee() != raft::kNoNode) return;
+  auto held = std::move(g.held);
+  g.held.clear();
+  const int64_t now = clock_->NowMs();
+  for (auto& [io, p] : held) ProposeOne(g, io, std::move(p), now);
 }
 
 void Host::Round() {
@@ -618,7 +664,15 @@ bool Host::ProcessReadies() {
         FailReads(*g, Outcome::kNotLeader);
         g->resync_peers.clear();
       }
-      if (g->role == raft::Role::kLeader) g->heard_ms.clear();
+      if (g->role == raft::Role::kLeader) {
+        g->heard_ms.clear();
+        g->pinned = g->want_pin &&
+                    ticks_ - g->want_pin_tick <= 2 * static_cast<uint64_t>(options_.election_ticks);
+        g->want_pin = false;
+        if (g->pinned) spdlog::info("shard {}: leading after a planned transfer", g->shard);
+      } else {
+        g->pinned = false;
+      }
       if (g->resync && g->role != raft::Role::kLeader) g->resync_asked_tick = 0;
     }
     if (rd.snapshot) {
@@ -713,6 +767,8 @@ bool Host::ProcessReadies() {
       g->reads_ready.pop_front();
     }
     (void)g->log->DropCompacted();
+    if (!g->replica_waits.empty()) CheckReplicaWaits(*g, now);
+    ProposeHeld(*g);
   }
   // INFO's copy follows leadership changes at once (terms included), and
   // the other nodes hear of a new leader now rather than at the next tick.
@@ -825,6 +881,12 @@ void Host::OnMessages(std::vector<Envelope>&& envs) {
     }
     if (env.group == kAnnounceGroup) {
       uint64_t shard = env.msg.index;
+      if (shard == kAnnounceGroup) {
+        if (draining_peers_.insert_or_assign(env.msg.from, ticks_).second) {
+          spdlog::info("cluster host: node {} drains; no leadership goes back to it", env.msg.from);
+        }
+        continue;
+      }
       if (shard >= def_.shards() || groups_[shard]) continue;  // members know from Raft
       if (env.msg.term >= announced_terms_[shard]) {
         announced_terms_[shard] = env.msg.term;
@@ -856,9 +918,51 @@ void Host::OnUnreachable(uint64_t peer) {
   }
 }
 
+void Host::WaitReplicas(asio::io_context* io, uint32_t shard, int64_t want, int64_t timeout_ms,
+                        Done done) {
+  asio::post(io_, [this, io, shard, want, timeout_ms, done = std::move(done)]() mutable {
+    Group* g = shard < groups_.size() ? groups_[shard].get() : nullptr;
+    if (g == nullptr || g->node->raft().role() != raft::Role::kLeader) {
+      Complete(io, std::move(done), Outcome::kNotLeader, {});
+    } else {
+      const int64_t now = clock_->NowMs();
+      g->replica_waits.push_back(ReplicaWait{g->node->raft().log().LastIndex(), want,
+                                             timeout_ms > 0 ? now + timeout_ms : 0, io,
+                                             std::move(done)});
+      CheckReplicaWaits(*g, now);
+    }
+    PostCompletions();
+  });
+}
+
+void Host::CheckReplicaWaits(Group& g, int64_t now_ms) {
+  auto& r = g.node->raft();
+  const bool leader = r.role() == raft::Role::kLeader;
+  for (auto it = g.replica_waits.begin(); it != g.replica_waits.end();) {
+    if (!leader) {
+      Complete(it->io, std::move(it->done), Outcome::kNotLeader, {});
+      it = g.replica_waits.erase(it);
+      continue;
+    }
+    int64_t holding = 0;
+    for (uint64_t v : g.conf.voters) {
+      if (v == options_.self) continue;
+      const auto* pr = r.tracker().Get(v);
+      if (pr != nullptr && pr->match >= it->index) ++holding;
+    }
+    if (holding >= it->want || (it->deadline_ms != 0 && now_ms >= it->deadline_ms)) {
+      Complete(it->io, std::move(it->done), Outcome::kOk, std::to_string(holding));
+      it = g.replica_waits.erase(it);
+      continue;
+    }
+    ++it;
+  }
+}
+
 void Host::CheckTimeouts(int64_t now_ms) {
   for (auto& g : groups_) {
     if (!g) continue;
+    if (!g->replica_waits.empty()) CheckReplicaWaits(*g, now_ms);
     for (auto it = g->writes.begin(); it != g->writes.end();) {
       if (it->second.deadline_ms > now_ms) {
         ++it;
@@ -900,6 +1004,15 @@ void Host::MaybeCompact(Group& g) {
 
 void Host::Announce() {
   std::vector<Envelope> envs;
+  if (draining_.load(std::memory_order_relaxed)) {
+    // msg.index = kAnnounceGroup (no shard): "this node drains".
+    Envelope e;
+    e.group = kAnnounceGroup;
+    e.msg.type = raft::MessageType::kHeartbeat;
+    e.msg.from = options_.self;
+    e.msg.index = kAnnounceGroup;
+    envs.push_back(std::move(e));
+  }
   for (auto& g : groups_) {
     if (!g || g->role != raft::Role::kLeader) continue;
     Envelope e;
@@ -925,12 +1038,82 @@ void Host::MaybeHandBack(Group& g) {
   if (++g.ticks_as_leader < kHandBackAfterTicks * options_.election_ticks) return;
   uint64_t preferred = def_.PreferredLeader(g.shard);
   if (preferred == options_.self || r.lead_transferee() != raft::kNoNode) return;
+  // A planned transfer put leadership here on purpose; a draining node
+  // gets none back.
+  if (g.pinned || draining_.load(std::memory_order_relaxed)) return;
+  if (auto it = draining_peers_.find(preferred);
+      it != draining_peers_.end() &&
+      ticks_ - it->second <= 2 * static_cast<uint64_t>(options_.election_ticks)) {
+    return;
+  }
   const auto* pr = r.tracker().Get(preferred);
   if (pr == nullptr || !pr->recent_active || pr->match != r.log().LastIndex()) return;
   g.ticks_as_leader = 0;
   spdlog::info("shard {}: handing leadership back to its preferred leader, node {}", g.shard,
                preferred);
   g.node->TransferLeader(preferred);
+}
+
+void Host::TransferLeadership(uint32_t shard, uint64_t to) {
+  asio::post(io_, [this, shard, to] {
+    Group* g = shard < groups_.size() ? groups_[shard].get() : nullptr;
+    if (g == nullptr) return;
+    if (to == options_.self) {
+      g->want_pin = true;
+      g->want_pin_tick = ticks_;
+    }
+    spdlog::info("shard {}: planned leadership transfer to node {} asked", shard, to);
+    g->node->TransferLeader(to);
+    ScheduleRound();
+  });
+}
+
+void Host::Drain(bool on) {
+  if (draining_.exchange(on) != on) {
+    spdlog::warn("cluster host: {}",
+                 on ? "draining: handing over every shard this node leads" : "drain ended");
+  }
+  asio::post(io_, [this] {
+    for (auto& g : groups_) {
+      if (g) MaybeDrain(*g);
+    }
+    Announce();
+    ScheduleRound();
+  });
+}
+
+void Host::MaybeDrain(Group& g) {
+  auto& r = g.node->raft();
+  if (!draining_.load(std::memory_order_relaxed) || r.role() != raft::Role::kLeader ||
+      r.lead_transferee() != raft::kNoNode) {
+    return;
+  }
+  // A follower heard from recently takes over: the one leading the fewest
+  // shards (transfers under way count), then the most caught up.
+  std::unordered_map<uint64_t, int> leads;
+  for (uint32_t s = 0; s < def_.shards(); ++s) {
+    const Group* o = groups_[s].get();
+    uint64_t l = LeaderOf(s);
+    if (o != nullptr && l == options_.self && o->node->raft().lead_transferee() != raft::kNoNode) {
+      l = o->node->raft().lead_transferee();
+    }
+    ++leads[l];
+  }
+  uint64_t best = 0;
+  raft::Index best_match = 0;
+  for (uint64_t v : g.conf.voters) {
+    if (v == options_.self) continue;
+    const auto* pr = r.tracker().Get(v);
+    if (pr == nullptr || !pr->recent_active) continue;
+    if (best == 0 || leads[v] < leads[best] ||
+        (leads[v] == leads[best] && pr->match > best_match)) {
+      best = v;
+      best_match = pr->match;
+    }
+  }
+  if (best == 0) return;
+  spdlog::info("shard {}: draining: handing leadership to node {}", g.shard, best);
+  g.node->TransferLeader(best);
 }
 
 void Host::Tick() {
@@ -961,6 +1144,8 @@ void Host::Tick() {
       AskForResync(*g);
     }
     MaybeHandBack(*g);
+    MaybeDrain(*g);
+    ProposeHeld(*g);
   }
   ++ticks_;
   // A leader that stopped announcing itself (dead, cut off) is forgotten

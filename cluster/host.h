@@ -133,6 +133,25 @@ class Host {
   // Hands commands to their groups. Each `done` runs later on `io`.
   void Submit(asio::io_context* io, std::vector<Proposal> props, std::vector<ReadRequest> reads);
 
+  // WAIT: once at least `want` followers of `shard` hold every entry this
+  // leader's log has now (so every write answered before the call), or at
+  // `timeout_ms` (0: no timeout), `done` gets kOk and the number of
+  // followers holding them (decimal text); kNotLeader if this node does
+  // not lead the shard (then or later). Thread-safe.
+  void WaitReplicas(asio::io_context* io, uint32_t shard, int64_t want, int64_t timeout_ms,
+                    Done done);
+
+  // Planned failover. TransferLeadership: asks the shard's leader (from
+  // any replica) to hand leadership to `to` once it is caught up; `to`
+  // keeps it afterwards (no hand-back to the preferred leader). Writes
+  // proposed meanwhile wait for the transfer instead of failing. Drain:
+  // this node hands every shard it leads to its most caught-up follower,
+  // and the others stop handing leadership to it (until it restarts or
+  // Drain(false)). Thread-safe.
+  void TransferLeadership(uint32_t shard, uint64_t to);
+  void Drain(bool on);
+  bool draining() const { return draining_.load(std::memory_order_relaxed); }
+
   std::vector<ShardInfo> Shards() const;
   // Node-to-node messages that are not Raft's (pub/sub): `payload` goes to
   // each of `nodes` over the bus, best effort (lost if the peer is
@@ -187,8 +206,12 @@ class Host {
   void PostCompletions();
   void FailReads(Group& g, Outcome o);
   void CheckTimeouts(int64_t now_ms);
+  void CheckReplicaWaits(Group& g, int64_t now_ms);
   void MaybeCompact(Group& g);
   void MaybeHandBack(Group& g);
+  void MaybeDrain(Group& g);
+  void ProposeHeld(Group& g);
+  void ProposeOne(Group& g, asio::io_context* io, Proposal&& p, int64_t now_ms);
   void UpdateInfo();
   void Announce();
 
@@ -213,6 +236,9 @@ class Host {
   std::unique_ptr<Transport> transport_;
   std::atomic<bool> round_scheduled_{false};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> draining_{false};
+  // Host thread: nodes announcing they drain, and the tick they last did.
+  std::unordered_map<uint64_t, uint64_t> draining_peers_;
 
   std::mutex inbox_mu_;
   std::vector<Inbox> inbox_;  // guarded by inbox_mu_

@@ -127,6 +127,7 @@ bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* sp
     }
   }
   if (inflight_ > 0 && (kind != inflight_kind_ || leader != inflight_target_)) return false;
+  if (write) last_write_shard_ = shard;
   last_cmd_.store(spec, std::memory_order_relaxed);
   last_active_ms_.store(now_ms_, std::memory_order_relaxed);
   auto self = shared_from_this();
@@ -150,6 +151,8 @@ bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* sp
             if (self->closed_) return;
             return self->Block(rs, spec, std::move(owned), reply);
           }
+          // Not handed on as a raw op (its reply may be "would block").
+          if (o != cluster::Outcome::kOk) reply.clear();
           self->OnWriteDone(rs, shard, slot, o, std::move(reply));
         };
       } else if (server_.notify_flags() != 0) {
@@ -217,6 +220,7 @@ void Connection::ProposeToShards(std::vector<std::pair<uint32_t, std::string>>&&
   auto self = shared_from_this();
   for (auto& entry : ops) {
     const uint32_t shard = entry.first;
+    last_write_shard_ = shard;
     cluster::Proposal p;
     p.shard = shard;
     p.op = std::move(entry.second);
@@ -236,6 +240,42 @@ void Connection::ProposeToShards(std::vector<std::pair<uint32_t, std::string>>&&
   }
 }
 
+void Connection::ProposeRaw(uint32_t shard, std::string op) {
+  const auto ranges = server_.host()->def().slot_map().Ranges(shard);
+  const uint16_t slot = ranges.empty() ? 0 : static_cast<uint16_t>(ranges.front().first);
+  std::vector<std::string> forward{"SHOAL.PROPOSE", std::to_string(shard), op};
+  SubmitToShard(shard, slot, std::move(op), std::move(forward));
+}
+
+void Connection::WaitReplicas(int64_t want, int64_t timeout_ms, uint32_t shard) {
+  if (shard == UINT32_MAX) shard = last_write_shard_;
+  // No write yet: nothing to wait for (Redis counts every replica then;
+  // here no shard is involved).
+  if (shard == UINT32_MAX) return writer_.Integer(0);
+  cluster::Host& host = *server_.host();
+  const uint64_t leader = LeaderOrReply(shard);
+  if (leader == 0) return;
+  ReplySlot* rs = NewSlot();
+  inflight_target_ = leader;
+  if (leader != host.self()) {
+    const std::string s = std::to_string(shard), n = std::to_string(want),
+                      t = std::to_string(timeout_ms);
+    const std::string_view args[] = {"SHOAL.WAITSHARD", s, n, t};
+    Forward(rs, leader, Encode(args), false, 0);
+    inflight_kind_ = Deferred::kForward;
+    return;
+  }
+  inflight_kind_ = Deferred::kLocalRead;
+  auto self = shared_from_this();
+  host.WaitReplicas(&worker_.io, shard, want, timeout_ms,
+                    [self, rs, shard](cluster::Outcome o, std::string count) {
+                      if (self->closed_) return;
+                      if (o == cluster::Outcome::kOk) return self->Fill(rs, ":" + count + "\r\n");
+                      self->Fill(rs, "-TRYAGAIN leadership of shard " + std::to_string(shard) +
+                                         " moved; WAIT cannot count its replicas\r\n");
+                    });
+}
+
 void Connection::OnWriteDone(ReplySlot* rs, uint32_t shard, uint16_t slot, cluster::Outcome o,
                              std::string reply) {
   if (closed_) return;
@@ -244,14 +284,18 @@ void Connection::OnWriteDone(ReplySlot* rs, uint32_t shard, uint16_t slot, clust
     case cluster::Outcome::kOk:
       return Fill(rs, std::move(reply));
     case cluster::Outcome::kNotLeader: {
-      // Leadership moved between routing and proposing. Cluster clients
-      // follow a MOVED; plain ones are told to retry (the command is gone
-      // by now, so it cannot be forwarded).
+      // Leadership moved between routing and proposing (a planned transfer
+      // completes so). Cluster clients follow a MOVED; for plain ones the
+      // never-proposed op (`reply` carries it) goes to the new leader as is.
       uint64_t leader = server_.host()->LeaderOf(shard);
       if (leader != 0 && leader != server_.host()->self() && WantsMoved()) {
         return Fill(rs, Moved(slot, *server_.host()->def().Node(leader)));
       }
       if (leader == 0) return Fill(rs, NoLeader(shard));
+      if (leader != server_.host()->self() && !reply.empty()) {
+        const std::string_view args[] = {"SHOAL.PROPOSE", s, reply};
+        return Forward(rs, leader, Encode(args), true, 1);
+      }
       return Fill(rs, "-TRYAGAIN leadership of shard " + s +
                           " moved while the command was routed; it was not executed\r\n");
     }
@@ -340,6 +384,7 @@ void Connection::SubmitToShard(uint32_t shard, uint16_t slot, std::string op,
   cluster::Host& host = *server_.host();
   const uint64_t leader = LeaderOrReply(shard);
   if (leader == 0) return;
+  last_write_shard_ = shard;
   auto self = shared_from_this();
   if (leader == host.self()) {
     ReplySlot* rs = NewSlot();

@@ -89,6 +89,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // to each listed shard (which this node leads); the reply is +OK once all
   // applied, else the first error.
   void ProposeToShards(std::vector<std::pair<uint32_t, std::string>>&& ops);
+  // Cluster mode, WAIT: replies how many followers of the shard this
+  // connection last wrote to hold that write, waiting up to `timeout_ms`
+  // (0: no limit) for `want` of them; asks the shard's leader if it is
+  // another node. `shard` UINT32_MAX: this connection's last write's.
+  void WaitReplicas(int64_t want, int64_t timeout_ms, uint32_t shard = UINT32_MAX);
+  // Cluster mode, SHOAL.PROPOSE: proposes an encoded op (checked by the
+  // caller) to `shard`, here or at its leader.
+  void ProposeRaw(uint32_t shard, std::string op);
 
   // A reply that will come later (a proposal, a read waiting for its
   // ReadIndex, a forwarded command), in request order among the others.
@@ -197,7 +205,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool reading_ = false;
   bool blocked_ = false;  // unparsed input waits for in-flight commands
   bool cluster_aware_ = false;
-  bool follower_reads_ = false;  // READONLY
+  bool follower_reads_ = false;             // READONLY
+  uint32_t last_write_shard_ = UINT32_MAX;  // WAIT: the shard of the last write
   std::string* capture_ = nullptr;
   std::string wbuf_;  // bytes being written
   // Replies behind the first deferred one, in request order.

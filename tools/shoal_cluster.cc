@@ -25,8 +25,10 @@ namespace shoal::tools {
 namespace {
 
 namespace fs = std::filesystem;
+using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using std::chrono::steady_clock;
 
 constexpr milliseconds kQueryTimeout{2000};  // status, watch, leader
 constexpr milliseconds kStartupProbe{1000};  // one probe while waiting in up/restart
@@ -418,6 +420,40 @@ int CmdLeader(const std::string& dir, int shard) {
   return 0;
 }
 
+// Moves every shard leadership off node I (SHOAL.DRAIN: planned Raft
+// transfers to the least-loaded caught-up followers) and waits until every
+// shard is led elsewhere; with --stop, then stops the node.
+int CmdDrain(const std::string& dir, int node, int timeout_s, bool stop) {
+  auto cfg = LoadOrComplain(dir);
+  if (!cfg || !ValidNode(*cfg, node)) return 1;
+  const auto start = steady_clock::now();
+  auto r = QueryNode(cfg->Port(node), {{"SHOAL.DRAIN", "ON"}}, kQueryTimeout);
+  if (!r.ok()) return Fail("node " + std::to_string(node) + ": " + r.status().message());
+  const auto deadline = start + seconds(timeout_s);
+  std::string where;
+  for (;;) {
+    auto reports = CollectReports(*cfg, kQueryTimeout);
+    int still = 0, led = 0;
+    where.clear();
+    for (int shard = 0; shard < cfg->shards; ++shard) {
+      auto leader = FindLeader(reports, shard);
+      if (!leader) continue;
+      ++led;
+      if (*leader == node) ++still;
+      where += " " + std::to_string(shard) + "->" + std::to_string(*leader);
+    }
+    if (still == 0 && led == cfg->shards) break;
+    if (steady_clock::now() > deadline) {
+      return Fail("node " + std::to_string(node) + " still leads " + std::to_string(still) +
+                  " shard(s) after " + std::to_string(timeout_s) + " s");
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  const auto ms = duration_cast<milliseconds>(steady_clock::now() - start).count();
+  std::cout << "node " << node << " leads no shard (" << ms << " ms); leaders:" << where << "\n";
+  return stop ? CmdStop(dir, node) : 0;
+}
+
 int CmdPid(const std::string& dir, int node) {
   auto cfg = LoadOrComplain(dir);
   if (!cfg || !ValidNode(*cfg, node)) return 1;
@@ -528,6 +564,19 @@ int Main(int argc, char** argv) {
   leader_cmd->add_option("shard", shard, "shard id, 0..S-1")->required();
   add_dir(leader_cmd);
 
+  int drain_timeout_s = 30;
+  bool drain_stop = false;
+  auto* drain_cmd = app.add_subcommand(
+      "drain",
+      "move every shard leadership off node I (planned transfers), wait until none is left "
+      "there; no leadership returns to it until it restarts");
+  add_node(drain_cmd);
+  add_dir(drain_cmd);
+  drain_cmd->add_option("--timeout", drain_timeout_s, "seconds to wait")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  drain_cmd->add_flag("--stop", drain_stop, "then stop the node (SIGTERM)");
+
   CLI11_PARSE(app, argc, argv);
   if (!extra.empty() && !up_cmd->parsed()) return Fail("arguments after -- are only for `up`");
   up.extra_args = std::move(extra);
@@ -543,6 +592,7 @@ int Main(int argc, char** argv) {
   if (node_cmds["stop"]->parsed()) return CmdStop(dir, node);
   if (node_cmds["restart"]->parsed()) return CmdRestart(dir, node, restart_timeout_s);
   if (node_cmds["pid"]->parsed()) return CmdPid(dir, node);
+  if (drain_cmd->parsed()) return CmdDrain(dir, node, drain_timeout_s, drain_stop);
   return 1;
 }
 

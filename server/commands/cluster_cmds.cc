@@ -15,6 +15,7 @@
 #include "core/strutil.h"
 #include "server/commands/util.h"
 #include "server/server.h"
+#include "storage/op.h"
 #include "storage/reads.h"
 
 namespace shoal::server {
@@ -214,6 +215,8 @@ void HelpCmd(CommandContext& ctx, Args) {
       "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "COUNTKEYSINSLOT <slot>",
       "    Return the number of keys in <slot>.",
+      "FAILOVER [FORCE|TAKEOVER]",
+      "    Move the leadership of every shard this node follows to it.",
       "GETKEYSINSLOT <slot> <count>",
       "    Return key names stored by this node in a slot.",
       "INFO",
@@ -234,6 +237,31 @@ void HelpCmd(CommandContext& ctx, Args) {
   ReplyHelp(ctx, kLines);
 }
 
+// CLUSTER FAILOVER [FORCE|TAKEOVER]: every shard this node follows moves
+// its leadership here (a planned Raft transfer: the leader hands over once
+// this node is caught up). The options are accepted; a transfer needs the
+// leader either way (without one, Raft elects).
+void FailoverCmd(CommandContext& ctx, Args a) {
+  cluster::Host* host = HostOrError(ctx);
+  if (host == nullptr) return;
+  if (a.size() > 3 || (a.size() == 3 && !Is(a[2], "force") && !Is(a[2], "takeover"))) {
+    return SyntaxError(ctx);
+  }
+  int asked = 0;
+  for (uint32_t shard = 0; shard < host->def().shards(); ++shard) {
+    if (!host->HoldsShard(shard) || host->LeadsShard(shard)) continue;
+    host->TransferLeadership(shard, host->self());
+    ++asked;
+  }
+  if (asked == 0) {
+    return ctx.Error(
+        "ERR You should send CLUSTER FAILOVER to a replica (this node leads every "
+        "shard it holds)");
+  }
+  spdlog::info("CLUSTER FAILOVER: leadership of {} shard(s) asked for", asked);
+  ctx.out.Ok();
+}
+
 void ClusterCmd(CommandContext& ctx, Args a) {
   static constexpr std::pair<std::string_view, Handler> kSubs[] = {
       {"slots", SlotsCmd},
@@ -245,6 +273,7 @@ void ClusterCmd(CommandContext& ctx, Args a) {
       {"countkeysinslot", CountKeysInSlotCmd},
       {"getkeysinslot", GetKeysInSlotCmd},
       {"help", HelpCmd},
+      {"failover", FailoverCmd},
   };
   for (auto [name, fn] : kSubs) {
     if (EqualsIgnoreCase(a[1], name)) return fn(ctx, a);
@@ -286,6 +315,8 @@ constexpr CommandSpec kClusterSubs[] = {
      "Returns the number of keys in a hash slot."},
     {"cluster|getkeysinslot", 4, kIntro, 0, 0, 0, ClusterCmd, "cluster", "3.0.0",
      "Returns the key names in a hash slot.", "O(N)"},
+    {"cluster|failover", -2, kAdmin, 0, 0, 0, ClusterCmd, "cluster", "3.0.0",
+     "Forces a replica to perform a manual failover of its master.", "O(1)"},
     {"cluster|help", 2, kIntro, 0, 0, 0, ClusterCmd, "cluster", "5.0.0",
      "Returns helpful text about the different subcommands.", "O(N)"},
 };
@@ -325,7 +356,73 @@ void FaultCmd(CommandContext& ctx, Args a) {
   ctx.out.Ok();
 }
 
+// SHOAL.DRAIN [ON|OFF]: this node hands over every shard it leads and
+// takes no leadership back until OFF or a restart (shoal-cluster drain).
+void DrainCmd(CommandContext& ctx, Args a) {
+  cluster::Host* host = HostOrError(ctx);
+  if (host == nullptr) return;
+  if (a.size() > 2 || (a.size() == 2 && !Is(a[1], "on") && !Is(a[1], "off"))) {
+    return SyntaxError(ctx);
+  }
+  host->Drain(a.size() == 1 || Is(a[1], "on"));
+  ctx.out.Ok();
+}
+
+// SHOAL.PROPOSE shard op: a write another node routed here as its encoded
+// op (it was never proposed there: leadership moved first).
+void ProposeCmd(CommandContext& ctx, Args a) {
+  cluster::Host* host = HostOrError(ctx);
+  if (host == nullptr || ctx.conn == nullptr) return;
+  auto shard = ParseInt64(a[1]);
+  if (!shard || *shard < 0 || *shard >= static_cast<int64_t>(host->def().shards())) {
+    return ctx.Error("ERR invalid shard");
+  }
+  if (!storage::DecodeOp(a[2]).ok()) return ctx.Error("ERR invalid operation encoding");
+  ctx.conn->ProposeRaw(static_cast<uint32_t>(*shard), std::string(a[2]));
+}
+
+// WAIT numreplicas timeout: followers holding this connection's last
+// write (its shard's). One node: no replicas, 0 at once.
+void WaitCmd(CommandContext& ctx, Args a) {
+  auto want = ParseInt64(a[1]);
+  if (!want) return ctx.Error("ERR value is not an integer or out of range");
+  auto timeout = ParseInt64(a[2]);
+  if (!timeout) return ctx.Error("ERR timeout is not an integer or out of range");
+  if (*timeout < 0) return ctx.Error("ERR timeout is negative");
+  if (ctx.server.host() == nullptr || ctx.conn == nullptr) return ctx.out.Integer(0);
+  ctx.conn->WaitReplicas(*want, *timeout);
+}
+
+// SHOAL.WAITSHARD shard numreplicas timeout: WAIT as asked by another node
+// for a connection whose last write went to `shard`, led here.
+void WaitShardCmd(CommandContext& ctx, Args a) {
+  cluster::Host* host = HostOrError(ctx);
+  if (host == nullptr || ctx.conn == nullptr) return;
+  auto shard = ParseInt64(a[1]);
+  auto want = ParseInt64(a[2]);
+  auto timeout = ParseInt64(a[3]);
+  if (!shard || *shard < 0 || *shard >= static_cast<int64_t>(host->def().shards()) || !want ||
+      !timeout || *timeout < 0) {
+    return SyntaxError(ctx);
+  }
+  ctx.conn->WaitReplicas(*want, *timeout, static_cast<uint32_t>(*shard));
+}
+
 constexpr CommandSpec kCommands[] = {
+    {"wait", 3, kNoScript, 0, 0, 0, WaitCmd, "generic", "3.0.0",
+     "Blocks until the asynchronous replication of all preceding write commands sent by the "
+     "connection is completed.",
+     "O(1)"},
+    {"shoal.drain", -1, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, DrainCmd, "shoal", "0.1.0",
+     "Hands over the leadership of every shard this node leads and keeps it away (ON, the "
+     "default) or ends that (OFF).",
+     "O(S) where S is the number of shards"},
+    {"shoal.propose", 3, kWrite | kNoScript, 0, 0, 0, ProposeCmd, "shoal", "0.1.0",
+     "Internal: proposes a write another node routed here as its encoded operation.", "O(1)"},
+    {"shoal.waitshard", 4, kNoScript, 0, 0, 0, WaitShardCmd, "shoal", "0.1.0",
+     "Internal: WAIT for a connection of another node whose last write went to a shard led "
+     "here.",
+     "O(1)"},
     {"shoal.fault", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, FaultCmd, "shoal", "0.1.0",
      "Internal: cuts or restores this node's bus links (fault injection; needs fault-injection "
      "yes).",
