@@ -685,9 +685,20 @@ bool Host::ProcessReadies() {
       }
       s = g->log->ApplySnapshot(snap.meta);
       CHECK(s.ok());
+      const raft::Index applied_before = g->applied;
       g->applied = snap.meta.index;
       g->conf = snap.meta.conf;
-      if (g->resync) g->log->StageResyncPending(false);
+      if (g->resync) {
+        g->log->StageResyncPending(false);
+      } else if (!g->spec.empty()) {
+        // Async: what this replica applied ahead of its commit is replaced
+        // by the leader's state (counted as a resync).
+        ++live_stats_.resyncs;
+        spdlog::warn(
+            "shard {}: state applied up to index {} ahead of its commit is replaced "
+            "by the leader's snapshot at {} (async replication)",
+            g->shard, applied_before, snap.meta.index);
+      }
       g->resync = false;
       g->spec.clear();
       ++live_stats_.snapshots_installed;
@@ -852,6 +863,7 @@ void Host::PumpBroadcasts(uint64_t peer) {
 
 void Host::OnMessages(std::vector<Envelope>&& envs) {
   BroadcastHandler on_broadcast;  // taken once per frame that carries any
+  bool urgent = false;            // a round must follow now
   const int64_t mono_now = MonotonicMs();
   // Replies read right after a stall may be old: they do not extend a lease.
   const bool stalled =
@@ -866,6 +878,7 @@ void Host::OnMessages(std::vector<Envelope>&& envs) {
       continue;
     }
     if (env.group == kResyncGroup) {
+      urgent = true;
       uint64_t shard = env.msg.index;
       if (shard >= groups_.size() || !groups_[shard]) continue;
       Group& g = *groups_[shard];
@@ -906,10 +919,22 @@ void Host::OnMessages(std::vector<Envelope>&& envs) {
     // A replica whose data awaits a resync must not lead: it never takes
     // a leadership transfer (and does not campaign, see Tick).
     if (g.resync && env.msg.type == raft::MessageType::kTimeoutNow) continue;
+    if (!LeaderAckOnly(g, env.msg)) urgent = true;
     auto s = g.node->Step(std::move(env.msg));
     if (!s.ok()) spdlog::debug("shard {}: step: {}", env.group, s.ToString());
   }
-  ScheduleRound();
+  // Async: acks that only move a leader's commit index need no round of
+  // their own (its writes were answered already); the next proposals or
+  // tick carry them. Everything else is handled now.
+  if (urgent) ScheduleRound();
+}
+
+bool Host::LeaderAckOnly(Group& g, const raft::Message& m) const {
+  if (!options_.async_replication || g.role != raft::Role::kLeader) return false;
+  if (m.type != raft::MessageType::kAppResp || m.reject) return false;
+  auto& r = g.node->raft();
+  return m.term == r.term() && r.lead_transferee() == raft::kNoNode && g.replica_waits.empty() &&
+         g.resync_peers.empty() && g.held.empty() && !g.snapshot_hold;
 }
 
 void Host::OnUnreachable(uint64_t peer) {

@@ -190,6 +190,7 @@ class Host {
   bool ProcessReadies();
   void OnMessages(std::vector<Envelope>&& envs);
   void OnUnreachable(uint64_t peer);
+  bool LeaderAckOnly(Group& g, const raft::Message& m) const;
   void ApplyCommitted(Group& g, std::vector<raft::Entry>& entries);
   void ApplyEntry(Group& g, const raft::Entry& e);
   int64_t MonotonicMs() const;
