@@ -51,6 +51,28 @@ uint64_t NodeOfMoved(const cluster::ClusterDefinition& def, std::string_view raw
 
 }  // namespace
 
+bool Connection::AwaitLeader() {
+  // No leader known (a planned transfer or an election is under way): the
+  // command waits — at most one election timeout, checked every
+  // kLeaderPollMs — rather than fail at once; then -CLUSTERDOWN.
+  if (inflight_ > 0) return true;  // earlier commands finish first anyway
+  const auto& cfg = server_.config();
+  const int64_t wait_ms = int64_t{cfg.raft_tick_ms} * cfg.raft_election_ticks;
+  if (no_leader_since_ms_ == 0) no_leader_since_ms_ = now_ms_;
+  if (now_ms_ - no_leader_since_ms_ >= wait_ms) {
+    no_leader_since_ms_ = 0;
+    return false;
+  }
+  if (!leader_wait_timer_) leader_wait_timer_ = std::make_unique<asio::steady_timer>(worker_.io);
+  leader_wait_timer_->expires_after(std::chrono::milliseconds(kLeaderPollMs));
+  awaiting_leader_ = true;
+  leader_wait_timer_->async_wait([self = shared_from_this()](const std::error_code& ec) {
+    self->awaiting_leader_ = false;
+    if (!ec && !self->closed_) self->Continue();
+  });
+  return true;
+}
+
 uint64_t Connection::LeaderOrReply(uint32_t shard) {
   const uint64_t leader = server_.host()->LeaderOf(shard);
   if (leader == 0) {
@@ -114,6 +136,11 @@ bool Connection::DispatchClustered(const CommandSpec* top, const CommandSpec* sp
     if (inflight_ > 0) return false;
     Execute(top, spec, args, writer_);
     return true;
+  }
+  if (host.LeaderOf(shard) != 0) {
+    no_leader_since_ms_ = 0;
+  } else if (AwaitLeader()) {
+    return false;
   }
   const uint64_t leader = LeaderOrReply(shard);
   if (leader == 0) return true;
@@ -283,22 +310,10 @@ void Connection::OnWriteDone(ReplySlot* rs, uint32_t shard, uint16_t slot, clust
   switch (o) {
     case cluster::Outcome::kOk:
       return Fill(rs, std::move(reply));
-    case cluster::Outcome::kNotLeader: {
+    case cluster::Outcome::kNotLeader:
       // Leadership moved between routing and proposing (a planned transfer
-      // completes so). Cluster clients follow a MOVED; for plain ones the
-      // never-proposed op (`reply` carries it) goes to the new leader as is.
-      uint64_t leader = server_.host()->LeaderOf(shard);
-      if (leader != 0 && leader != server_.host()->self() && WantsMoved()) {
-        return Fill(rs, Moved(slot, *server_.host()->def().Node(leader)));
-      }
-      if (leader == 0) return Fill(rs, NoLeader(shard));
-      if (leader != server_.host()->self() && !reply.empty()) {
-        const std::string_view args[] = {"SHOAL.PROPOSE", s, reply};
-        return Forward(rs, leader, Encode(args), true, 1);
-      }
-      return Fill(rs, "-TRYAGAIN leadership of shard " + s +
-                          " moved while the command was routed; it was not executed\r\n");
-    }
+      // completes so): the never-proposed op (`reply` carries it) goes on.
+      return RerouteOp(rs, shard, slot, std::move(reply), 0);
     case cluster::Outcome::kRetry:
       return Fill(rs, "-TRYAGAIN shard " + s +
                           " cannot take writes right now (leadership changing or too many "
@@ -312,6 +327,46 @@ void Connection::OnWriteDone(ReplySlot* rs, uint32_t shard, uint16_t slot, clust
   Fill(rs, "-UNKNOWN the write was proposed to shard " + s +
                " but its outcome is unknown (no quorum answered within cluster-write-timeout); "
                "it may or may not have been applied\r\n");
+}
+
+void Connection::RerouteOp(ReplySlot* rs, uint32_t shard, uint16_t slot, std::string op,
+                           int64_t waited_ms) {
+  if (closed_) return;
+  cluster::Host& host = *server_.host();
+  const uint64_t leader = host.LeaderOf(shard);
+  const std::string s = std::to_string(shard);
+  if (leader == 0) {
+    // Between leaders: wait for the next one (one election timeout at most).
+    const auto& cfg = server_.config();
+    if (op.empty() || waited_ms >= int64_t{cfg.raft_tick_ms} * cfg.raft_election_ticks) {
+      return Fill(rs, NoLeader(shard));
+    }
+    auto t =
+        std::make_shared<asio::steady_timer>(worker_.io, std::chrono::milliseconds(kLeaderPollMs));
+    t->async_wait([self = shared_from_this(), t, rs, shard, slot, op = std::move(op),
+                   waited_ms](const std::error_code&) mutable {
+      self->RerouteOp(rs, shard, slot, std::move(op), waited_ms + kLeaderPollMs);
+    });
+    return;
+  }
+  if (leader != host.self() && WantsMoved()) return Fill(rs, Moved(slot, *host.def().Node(leader)));
+  if (op.empty()) {
+    return Fill(rs, "-TRYAGAIN leadership of shard " + s +
+                        " moved while the command was routed; it was not executed\r\n");
+  }
+  if (leader != host.self()) {
+    const std::string_view args[] = {"SHOAL.PROPOSE", s, op};
+    return Forward(rs, leader, Encode(args), true, 1);
+  }
+  // Leadership came here meanwhile: propose it here.
+  cluster::Proposal p;
+  p.shard = shard;
+  p.op = std::move(op);
+  p.resp = static_cast<uint8_t>(writer_.protocol());
+  p.done = [self = shared_from_this(), rs, shard, slot](cluster::Outcome o, std::string reply) {
+    self->OnWriteDone(rs, shard, slot, o, std::move(reply));
+  };
+  worker_.Submit(std::move(p));
 }
 
 void Connection::OnReadDone(ReplySlot* rs, const CommandSpec* top, const CommandSpec* spec,
@@ -363,13 +418,10 @@ void Connection::Forward(ReplySlot* rs, uint64_t node, std::string encoded, bool
     }
     if (raw.starts_with("-MOVED ") && hops < kMaxForwardHops) {
       uint64_t next = NodeOfMoved(self->server_.host()->def(), raw);
-      if (next != 0 && next != self->server_.host()->self()) {
+      // (When leadership moved here, the command comes back to this node
+      // as a client's would.)
+      if (next != 0) {
         return self->Forward(rs, next, std::move(copy), write, hops + 1, std::move(block));
-      }
-      if (next == self->server_.host()->self()) {
-        return self->Fill(rs,
-                          "-TRYAGAIN leadership of the key's shard is moving to this node; "
-                          "the command was not executed\r\n");
       }
     }
     if (block && storage::IsWouldBlock(raw)) {

@@ -215,6 +215,7 @@ void Connection::Continue() {
     return;
   }
   if (blocked_) {
+    if (awaiting_leader_) return;  // the leader-wait timer resumes it
     blocked_ = false;
     ProcessInput();
     return;

@@ -154,6 +154,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool DispatchClustered(const CommandSpec* top, const CommandSpec* spec, Args args);
   // The shard's leader; 0 after replying -CLUSTERDOWN (none known).
   uint64_t LeaderOrReply(uint32_t shard);
+  // Cluster mode, no leader known for a command's shard: true when it waits
+  // (the caller returns false: parsed again when a poll timer fires), false
+  // once the wait is over (answer -CLUSTERDOWN).
+  bool AwaitLeader();
+  static constexpr int kLeaderPollMs = 2;
   ReplySlot* NewSlot();
   void Fill(ReplySlot* slot, std::string data);
   // `block`: the blocking command being tried (the leader may answer
@@ -176,6 +181,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string BlockedNull() const;
   void OnWriteDone(ReplySlot* slot, uint32_t shard, uint16_t key_slot, cluster::Outcome o,
                    std::string reply);
+  // A write's never-proposed op after kNotLeader: proposed here, sent to
+  // the new leader (SHOAL.PROPOSE) or answered MOVED, once a leader is
+  // known (waiting up to an election timeout); an empty op cannot be
+  // handed on (-TRYAGAIN).
+  void RerouteOp(ReplySlot* slot, uint32_t shard, uint16_t key_slot, std::string op,
+                 int64_t waited_ms);
   void OnReadDone(ReplySlot* slot, const CommandSpec* top, const CommandSpec* spec, uint32_t shard,
                   const std::vector<std::string>& owned, cluster::Outcome o);
   void RunDeferredRead(ReplySlot* slot, const CommandSpec* top, const CommandSpec* spec,
@@ -207,6 +218,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool cluster_aware_ = false;
   bool follower_reads_ = false;             // READONLY
   uint32_t last_write_shard_ = UINT32_MAX;  // WAIT: the shard of the last write
+  // A command waiting for its shard to have a known leader (AwaitLeader).
+  int64_t no_leader_since_ms_ = 0;
+  bool awaiting_leader_ = false;
+  std::unique_ptr<asio::steady_timer> leader_wait_timer_;
   std::string* capture_ = nullptr;
   std::string wbuf_;  // bytes being written
   // Replies behind the first deferred one, in request order.
