@@ -295,7 +295,7 @@ void Connection::WaitReplicas(int64_t want, int64_t timeout_ms, uint32_t shard) 
   inflight_kind_ = Deferred::kLocalRead;
   auto self = shared_from_this();
   host.WaitReplicas(&worker_.io, shard, want, timeout_ms,
-                    [self, rs, shard](cluster::Outcome o, std::string count) {
+                    [self, rs, shard](cluster::Outcome o, const std::string& count) {
                       if (self->closed_) return;
                       if (o == cluster::Outcome::kOk) return self->Fill(rs, ":" + count + "\r\n");
                       self->Fill(rs, "-TRYAGAIN leadership of shard " + std::to_string(shard) +
