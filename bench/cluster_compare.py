@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,7 +30,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from failover import in_sync, leaders, parse_raft  # noqa: E402
-from servers import ROOT, machine_facts  # noqa: E402
+from servers import ROOT, machine_facts, port_bindable  # noqa: E402
 
 SHOAL_CLUSTER = os.environ.get("SHOAL_CLUSTER",
                                os.path.join(ROOT, "build", "tools", "shoal-cluster"))
@@ -54,20 +53,8 @@ def info_field(text, field):
     return m.group(1) if m else None
 
 
-def port_free(port):
-    with socket.socket() as s:
-        # As a server binds: connections of an earlier run in TIME_WAIT
-        # do not make the port busy.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
 def check_ports(ports):
-    busy = [p for p in ports if not port_free(p) or not port_free(p + BUS_OFFSET)]
+    busy = [p for p in ports if not port_bindable(p) or not port_bindable(p + BUS_OFFSET)]
     if busy:
         sys.exit(f"ports in use (or their bus port +{BUS_OFFSET}): {busy}")
 

@@ -67,7 +67,7 @@ import tempfile
 import threading
 import time
 
-from servers import ROOT, encode
+from servers import ROOT, encode, in_sync, leaders, parse_raft
 
 try:  # the cluster-aware writer of the planned modes (Debian's python3-redis)
     import redis
@@ -80,7 +80,6 @@ SHOAL_CLUSTER = os.environ.get("SHOAL_CLUSTER",
 NODES = 3
 SHARDS = 3
 REPLICAS = 3
-IN_SYNC_LAG = 100  # the in-sync bound of `shoal-cluster status`
 P50_BOUND = 1.0
 MAX_BOUND = 2.0
 PLANNED_MAX_BOUND = 0.2   # planned transfer: longest write pause, seconds
@@ -173,27 +172,6 @@ def port_of(base, node):
     return base + node - 1
 
 
-def parse_raft(info):
-    """INFO raft -> {shard: {field: value}}; lag as {node: int or None}."""
-    shards = {}
-    for line in info.splitlines():
-        m = re.match(r"^shard_(\d+):(.*)$", line.strip())
-        if not m:
-            continue
-        f = {}
-        for kv in m.group(2).split(","):
-            k, _, v = kv.partition("=")
-            f[k] = v
-        lag = {}
-        for item in filter(None, f.get("lag", "").split(";")):
-            n, _, v = item.partition(":")
-            lag[int(n)] = int(v) if re.fullmatch(r"-?\d+", v) else None
-        f["lag"] = lag
-        f["replicas"] = [int(x) for x in filter(None, f.get("replicas", "").split(";"))]
-        shards[int(m.group(1))] = f
-    return shards
-
-
 def raft_reports(base, nodes, timeout=1.0):
     """{node: parsed INFO raft} of the nodes that answer."""
     out = {}
@@ -203,35 +181,6 @@ def raft_reports(base, nodes, timeout=1.0):
         except (OSError, ConnectionError, RespError):
             pass
     return out
-
-
-def leaders(reports):
-    """{shard: node} from the nodes that say they lead it."""
-    led = {}
-    for node, shards in reports.items():
-        for s, f in shards.items():
-            if f.get("role") == "leader":
-                led[s] = node
-    return led
-
-
-def in_sync(reports):
-    """(ok, why): every shard has a leader whose lag lists all other replicas
-    as numeric and <= IN_SYNC_LAG."""
-    led = leaders(reports)
-    for s in range(SHARDS):
-        if s not in led:
-            return False, f"shard {s}: no leader"
-        f = reports[led[s]][s]
-        if len(f["replicas"]) != REPLICAS:
-            return False, f"shard {s}: replicas={f['replicas']}"
-        for r in f["replicas"]:
-            if r == led[s]:
-                continue
-            lag = f["lag"].get(r)
-            if lag is None or lag < 0 or lag > IN_SYNC_LAG:
-                return False, f"shard {s}: node {r} lag={f['lag'].get(r, 'missing')}"
-    return True, ""
 
 
 def crc16(data):
@@ -313,7 +262,7 @@ def settle(base, preferred, timeout):
     why = ""
     while time.monotonic() - t0 < timeout:
         reports = raft_reports(base, range(1, NODES + 1))
-        ok, why = in_sync(reports)
+        ok, why = in_sync(reports, SHARDS, REPLICAS)
         if ok and synced is None:
             synced = time.monotonic() - t0
         if ok and preferred:
@@ -340,7 +289,7 @@ def stable_leaders(base, timeout, hold=3.0):
     cap = math.ceil(SHARDS / NODES)
     while time.monotonic() - t0 < timeout:
         reports = raft_reports(base, range(1, NODES + 1))
-        ok, _ = in_sync(reports)
+        ok, _ = in_sync(reports, SHARDS, REPLICAS)
         led = leaders(reports)
         spread = ok and all(list(led.values()).count(n) <= cap for n in set(led.values()))
         if spread and led == last:

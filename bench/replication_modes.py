@@ -67,13 +67,13 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from servers import ROOT, cpu_seconds, encode, machine_facts  # noqa: E402
+from servers import (ROOT, cpu_seconds, encode, in_sync, leaders, machine_facts,  # noqa: E402
+                     parse_raft, port_bindable)
 
 SHOAL_CLUSTER = os.environ.get("SHOAL_CLUSTER",
                                os.path.join(ROOT, "build", "tools", "shoal-cluster"))
 MODES = ("sync", "async")
 BUS_OFFSET = 10000         # a node's cluster bus listens on port + 10000
-IN_SYNC_LAG = 100          # the in-sync bound of `shoal-cluster status`
 SETTLE_HOLD_S = 3.0        # leader map unchanged this long = settled (hand-back is 2 s)
 SETTLE_TIMEOUT_S = 60
 BENCH_TIMEOUT_S = 1800
@@ -118,54 +118,15 @@ def query(port, *args, timeout=2.0):
         return rest[:n].decode(errors="replace")
 
 
-def parse_raft(info):
-    """INFO raft -> {shard: {field: value}}, with "lag" as {node: int or
-    None} and "replicas" as a list of node ids (as bench/failover.py)."""
-    shards = {}
-    for line in info.splitlines():
-        m = re.match(r"^shard_(\d+):(.*)$", line.strip())
-        if not m:
-            continue
-        f = dict(kv.partition("=")[::2] for kv in m.group(2).split(","))
-        lag = {}
-        for item in filter(None, f.get("lag", "").split(";")):
-            n, _, v = item.partition(":")
-            lag[int(n)] = int(v) if re.fullmatch(r"-?\d+", v) else None
-        f["lag"] = lag
-        f["replicas"] = [int(x) for x in filter(None, f.get("replicas", "").split(";"))]
-        shards[int(m.group(1))] = f
-    return shards
-
-
-def leaders(reports):
-    """{shard: node} from the nodes that say they lead it."""
-    return {s: node for node, shards in reports.items()
-            for s, f in shards.items() if f.get("role") == "leader"}
-
-
-# --- shoal-cluster ----------------------------------------------------------
-
 def sc(args, timeout=180):
     return subprocess.run([SHOAL_CLUSTER] + args, capture_output=True, text=True,
                           timeout=timeout)
 
 
-def port_free(port):
-    with socket.socket() as s:
-        # As a server binds: connections of the previous run in TIME_WAIT
-        # do not make the port busy.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
 def wait_ports_free(ports, timeout=15):
     deadline = time.monotonic() + timeout
     while True:
-        busy = [p for p in ports if not port_free(p) or not port_free(p + BUS_OFFSET)]
+        busy = [p for p in ports if not port_bindable(p) or not port_bindable(p + BUS_OFFSET)]
         if not busy:
             return
         if time.monotonic() > deadline:
@@ -193,25 +154,6 @@ def raft_reports(ports):
 def leader_terms(reports):
     """{shard: (leader node, term)} as the leaders report it."""
     return {s: (n, reports[n][s].get("term")) for s, n in leaders(reports).items()}
-
-
-def in_sync(reports, shards, replicas):
-    """(ok, why): every shard has a leader that lists `replicas` replicas, all
-    others at a numeric lag <= IN_SYNC_LAG."""
-    led = leaders(reports)
-    for s in range(shards):
-        if s not in led:
-            return False, f"shard {s}: no leader"
-        f = reports[led[s]][s]
-        if len(f["replicas"]) != replicas:
-            return False, f"shard {s}: replicas={f['replicas']}"
-        for r in f["replicas"]:
-            if r == led[s]:
-                continue
-            lag = f["lag"].get(r)
-            if lag is None or lag < 0 or lag > IN_SYNC_LAG:
-                return False, f"shard {s}: node {r} lag={f['lag'].get(r, 'missing')}"
-    return True, ""
 
 
 def settle(ports, shards, replicas):

@@ -9,6 +9,7 @@ script's main turns that into its own exit.
 """
 import os
 import platform
+import re
 import signal
 import socket
 import subprocess
@@ -212,3 +213,64 @@ def machine_facts(shoal_bin, redis_tools=("redis-server",), ram=False, load_aver
     git = version(["git", "-C", ROOT, "describe", "--always", "--dirty"])
     lines.append(f"shoal:   {version([shoal_bin, '--version'])}  ({shoal_bin}, git {git})")
     return lines
+
+
+# ---- cluster facts from INFO raft (bench/failover.py, replication_modes.py)
+
+IN_SYNC_LAG = 100  # the in-sync bound of `shoal-cluster status`
+
+
+def port_bindable(port):
+    """True if a server could bind 127.0.0.1:port now (connections of an
+    earlier run in TIME_WAIT do not make it busy: SO_REUSEADDR)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def parse_raft(info):
+    """INFO raft -> {shard: {field: value}}, with "lag" as {node: int or
+    None} and "replicas" as a list of node ids."""
+    shards = {}
+    for line in info.splitlines():
+        m = re.match(r"^shard_(\d+):(.*)$", line.strip())
+        if not m:
+            continue
+        f = dict(kv.partition("=")[::2] for kv in m.group(2).split(","))
+        lag = {}
+        for item in filter(None, f.get("lag", "").split(";")):
+            n, _, v = item.partition(":")
+            lag[int(n)] = int(v) if re.fullmatch(r"-?\d+", v) else None
+        f["lag"] = lag
+        f["replicas"] = [int(x) for x in filter(None, f.get("replicas", "").split(";"))]
+        shards[int(m.group(1))] = f
+    return shards
+
+
+def leaders(reports):
+    """{shard: node} from the nodes that say they lead it ({node: parse_raft})."""
+    return {s: node for node, shards in reports.items()
+            for s, f in shards.items() if f.get("role") == "leader"}
+
+
+def in_sync(reports, shards, replicas):
+    """(ok, why): every shard has a leader that lists `replicas` replicas, all
+    others at a numeric lag <= IN_SYNC_LAG."""
+    led = leaders(reports)
+    for s in range(shards):
+        if s not in led:
+            return False, f"shard {s}: no leader"
+        f = reports[led[s]][s]
+        if len(f["replicas"]) != replicas:
+            return False, f"shard {s}: replicas={f['replicas']}"
+        for r in f["replicas"]:
+            if r == led[s]:
+                continue
+            lag = f["lag"].get(r)
+            if lag is None or lag < 0 or lag > IN_SYNC_LAG:
+                return False, f"shard {s}: node {r} lag={f['lag'].get(r, 'missing')}"
+    return True, ""

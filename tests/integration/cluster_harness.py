@@ -61,7 +61,7 @@ atexit.register(_kill_leftovers)
 # ports
 
 
-def _bindable(port):
+def bindable(port):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -87,7 +87,7 @@ class PortLease:
             except OSError:
                 f.close()
                 continue
-            if _bindable(port) and _bindable(port + BUS_OFFSET):
+            if bindable(port) and bindable(port + BUS_OFFSET):
                 self.ports.append(port)
                 self._files.append(f)
             else:

@@ -17,7 +17,6 @@ import fcntl
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -27,7 +26,7 @@ import unittest
 import redis
 
 from cluster_harness import (BUS_OFFSET, LOCK_DIR, PORT_FIRST, PORT_LAST, SharedClusterTestCase,
-                             parse_info, parse_shard_line, to_py)
+                             bindable, parse_info, parse_shard_line, to_py)
 from harness import BUILD_DIR, SERVER, RawConnection, ShoalServer, wait_for
 
 SHOAL_CLUSTER = os.path.join(BUILD_DIR, "tools", "shoal-cluster")
@@ -424,16 +423,6 @@ class AsyncReplicationTest(SharedClusterTestCase):
 # ports from a base port)
 
 
-def _bindable(port):
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
 class ConsecutivePorts:
     """n consecutive ports of 7400-7499 (and their bus ports) free, held
     under the harness's port locks (PortLease's lock files)."""
@@ -450,7 +439,7 @@ class ConsecutivePorts:
                     f.close()
                     break
                 files.append(f)
-                if not (_bindable(port) and _bindable(port + BUS_OFFSET)):
+                if not (bindable(port) and bindable(port + BUS_OFFSET)):
                     files.pop().close()
                     break
             if len(files) == n:
