@@ -381,14 +381,36 @@ void Connection::OnReadDone(ReplySlot* rs, const CommandSpec* top, const Command
     Execute(top, spec, views, w);
     return Fill(rs, std::move(out));
   }
-  // Never executed: safe to send where the shard is led now.
-  uint64_t leader = server_.host()->LeaderOf(shard);
-  if (o == cluster::Outcome::kNotLeader && leader != 0 && leader != server_.host()->self()) {
+  // Never executed: safe to send where the shard is led now (once a
+  // leader is known again).
+  if (o == cluster::Outcome::kNotLeader) {
     std::vector<std::string_view> views(owned.begin(), owned.end());
-    return Forward(rs, leader, Encode(views), false, 1);
+    return RerouteRead(rs, shard, Encode(views), 0);
   }
   Fill(rs, "-TRYAGAIN the leader of shard " + std::to_string(shard) +
                " could not confirm its leadership for this read; the command was not executed\r\n");
+}
+
+void Connection::RerouteRead(ReplySlot* rs, uint32_t shard, std::string encoded,
+                             int64_t waited_ms) {
+  if (closed_) return;
+  const uint64_t leader = server_.host()->LeaderOf(shard);
+  if (leader == server_.host()->self()) {
+    return Fill(rs, "-TRYAGAIN the leader of shard " + std::to_string(shard) +
+                        " could not confirm its leadership for this read; the command was not "
+                        "executed\r\n");
+  }
+  if (leader != 0) return Forward(rs, leader, std::move(encoded), false, 1);
+  const auto& cfg = server_.config();
+  if (waited_ms >= int64_t{cfg.raft_tick_ms} * cfg.raft_election_ticks) {
+    return Fill(rs, NoLeader(shard));
+  }
+  auto t =
+      std::make_shared<asio::steady_timer>(worker_.io, std::chrono::milliseconds(kLeaderPollMs));
+  t->async_wait([self = shared_from_this(), t, rs, shard, encoded = std::move(encoded),
+                 waited_ms](const std::error_code&) mutable {
+    self->RerouteRead(rs, shard, std::move(encoded), waited_ms + kLeaderPollMs);
+  });
 }
 
 void Connection::Forward(ReplySlot* rs, uint64_t node, std::string encoded, bool write, int hops,

@@ -187,6 +187,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // handed on (-TRYAGAIN).
   void RerouteOp(ReplySlot* slot, uint32_t shard, uint16_t key_slot, std::string op,
                  int64_t waited_ms);
+  // A read refused for kNotLeader: forwarded to the shard's leader (this
+  // node included) once one is known, waiting up to an election timeout.
+  void RerouteRead(ReplySlot* slot, uint32_t shard, std::string encoded, int64_t waited_ms);
   void OnReadDone(ReplySlot* slot, const CommandSpec* top, const CommandSpec* spec, uint32_t shard,
                   const std::vector<std::string>& owned, cluster::Outcome o);
   void RunDeferredRead(ReplySlot* slot, const CommandSpec* top, const CommandSpec* spec,

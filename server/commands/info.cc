@@ -218,6 +218,7 @@ void RaftSection(CommandContext& ctx, InfoWriter& w, const config::ServerConfig&
   w.Field("raft_replication", host->def().replication());
   w.Field("raft_async_resyncs", st.resyncs);
   w.Field("raft_async_resyncs_served", st.resyncs_served);
+  w.Field("raft_draining", host->draining() ? 1 : 0);
   for (const auto& s : shards) {
     if (!s.local) continue;
     std::string v = "role=" + s.role + ",term=" + std::to_string(s.term) +
