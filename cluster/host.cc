@@ -43,6 +43,17 @@ constexpr int64_t kUnheardLag = -1;
 // this many election timeouts (so a returning node settles first).
 constexpr int kHandBackAfterTicks = 4;
 
+// A host message riding the bus as an envelope of pseudo-group `group`
+// (announcements, pub/sub broadcasts, async resyncs), from this node.
+Envelope HostEnvelope(uint32_t group, raft::MessageType type, uint64_t from, uint64_t index) {
+  Envelope e;
+  e.group = group;
+  e.msg.type = type;
+  e.msg.from = from;
+  e.msg.index = index;
+  return e;
+}
+
 }  // namespace
 
 struct Host::Inbox {
@@ -557,13 +568,8 @@ void Host::AskForResync(Group& g) {
   const uint64_t lead = g.node->raft().lead();
   if (lead == raft::kNoNode || lead == options_.self) return;
   g.resync_asked_tick = ticks_ == 0 ? 1 : ticks_;
-  Envelope e;
-  e.group = kResyncGroup;
-  e.msg.type = raft::MessageType::kHeartbeat;
-  e.msg.from = options_.self;
-  e.msg.to = lead;
-  e.msg.index = g.shard;
-  transport_->Send(lead, std::vector<Envelope>{std::move(e)});
+  transport_->Send(lead, std::vector<Envelope>{HostEnvelope(
+                             kResyncGroup, raft::MessageType::kHeartbeat, options_.self, g.shard)});
 }
 
 void Host::ServeResyncs(Group& g, std::map<uint64_t, std::vector<Envelope>>& by_peer) {
@@ -589,12 +595,7 @@ void Host::ServeResyncs(Group& g, std::map<uint64_t, std::vector<Envelope>>& by_
   for (uint64_t peer : g.resync_peers) {
     spdlog::info("shard {}: sending resync data at index {} ({} bytes) to node {}", g.shard,
                  g.applied, snap->data.size(), peer);
-    Envelope e;
-    e.group = kResyncGroup;
-    e.msg.type = raft::MessageType::kSnap;
-    e.msg.from = options_.self;
-    e.msg.to = peer;
-    e.msg.index = g.shard;
+    Envelope e = HostEnvelope(kResyncGroup, raft::MessageType::kSnap, options_.self, g.shard);
     e.msg.snapshot = snap;
     by_peer[peer].push_back(std::move(e));
     ++live_stats_.resyncs_served;
@@ -853,10 +854,7 @@ void Host::PumpBroadcasts(uint64_t peer) {
     size_t bytes = 0;
     while (!b.payloads.empty() && (envs.empty() || bytes < kBroadcastFrameBytes)) {
       const auto& payload = b.payloads.front();
-      Envelope e;
-      e.group = kBroadcastGroup;
-      e.msg.type = raft::MessageType::kHeartbeat;
-      e.msg.from = options_.self;
+      Envelope e = HostEnvelope(kBroadcastGroup, raft::MessageType::kHeartbeat, options_.self, 0);
       e.msg.context = *payload;
       bytes += payload->size();
       b.bytes -= payload->size();
@@ -1037,21 +1035,14 @@ void Host::Announce() {
   std::vector<Envelope> envs;
   if (draining_.load(std::memory_order_relaxed)) {
     // msg.index = kAnnounceGroup (no shard): "this node drains".
-    Envelope e;
-    e.group = kAnnounceGroup;
-    e.msg.type = raft::MessageType::kHeartbeat;
-    e.msg.from = options_.self;
-    e.msg.index = kAnnounceGroup;
-    envs.push_back(std::move(e));
+    envs.push_back(
+        HostEnvelope(kAnnounceGroup, raft::MessageType::kHeartbeat, options_.self, kAnnounceGroup));
   }
   for (auto& g : groups_) {
     if (!g || g->role != raft::Role::kLeader) continue;
-    Envelope e;
-    e.group = kAnnounceGroup;
-    e.msg.type = raft::MessageType::kHeartbeat;
-    e.msg.from = options_.self;
+    Envelope e =
+        HostEnvelope(kAnnounceGroup, raft::MessageType::kHeartbeat, options_.self, g->shard);
     e.msg.term = g->node->raft().term();
-    e.msg.index = g->shard;
     envs.push_back(std::move(e));
   }
   if (envs.empty()) return;

@@ -56,21 +56,35 @@ bool Connection::AwaitLeader() {
   // command waits — at most one election timeout, checked every
   // kLeaderPollMs — rather than fail at once; then -CLUSTERDOWN.
   if (inflight_ > 0) return true;  // earlier commands finish first anyway
-  const auto& cfg = server_.config();
-  const int64_t wait_ms = int64_t{cfg.raft_tick_ms} * cfg.raft_election_ticks;
   if (no_leader_since_ms_ == 0) no_leader_since_ms_ = now_ms_;
-  if (now_ms_ - no_leader_since_ms_ >= wait_ms) {
+  if (now_ms_ - no_leader_since_ms_ >= LeaderWaitMs()) {
     no_leader_since_ms_ = 0;
     return false;
   }
-  if (!leader_wait_timer_) leader_wait_timer_ = std::make_unique<asio::steady_timer>(worker_.io);
-  leader_wait_timer_->expires_after(std::chrono::milliseconds(kLeaderPollMs));
   awaiting_leader_ = true;
-  leader_wait_timer_->async_wait([self = shared_from_this()](const std::error_code& ec) {
-    self->awaiting_leader_ = false;
-    if (!ec && !self->closed_) self->Continue();
+  AfterLeaderPoll([this] {
+    awaiting_leader_ = false;
+    Continue();
   });
   return true;
+}
+
+int64_t Connection::LeaderWaitMs() const {
+  const auto& cfg = server_.config();
+  return int64_t{cfg.raft_tick_ms} * cfg.raft_election_ticks;
+}
+
+void Connection::AfterLeaderPoll(std::function<void()> fn) {
+  auto t =
+      std::make_shared<asio::steady_timer>(worker_.io, std::chrono::milliseconds(kLeaderPollMs));
+  t->async_wait([self = shared_from_this(), t, fn = std::move(fn)](const std::error_code& ec) {
+    if (!ec && !self->closed_) fn();
+  });
+}
+
+std::string Connection::ReadNotConfirmed(uint32_t shard) {
+  return "-TRYAGAIN the leader of shard " + std::to_string(shard) +
+         " could not confirm its leadership for this read; the command was not executed\r\n";
 }
 
 uint64_t Connection::LeaderOrReply(uint32_t shard) {
@@ -337,17 +351,10 @@ void Connection::RerouteOp(ReplySlot* rs, uint32_t shard, uint16_t slot, std::st
   const std::string s = std::to_string(shard);
   if (leader == 0) {
     // Between leaders: wait for the next one (one election timeout at most).
-    const auto& cfg = server_.config();
-    if (op.empty() || waited_ms >= int64_t{cfg.raft_tick_ms} * cfg.raft_election_ticks) {
-      return Fill(rs, NoLeader(shard));
-    }
-    auto t =
-        std::make_shared<asio::steady_timer>(worker_.io, std::chrono::milliseconds(kLeaderPollMs));
-    t->async_wait([self = shared_from_this(), t, rs, shard, slot, op = std::move(op),
-                   waited_ms](const std::error_code&) mutable {
-      self->RerouteOp(rs, shard, slot, std::move(op), waited_ms + kLeaderPollMs);
+    if (op.empty() || waited_ms >= LeaderWaitMs()) return Fill(rs, NoLeader(shard));
+    return AfterLeaderPoll([this, rs, shard, slot, op = std::move(op), waited_ms]() mutable {
+      RerouteOp(rs, shard, slot, std::move(op), waited_ms + kLeaderPollMs);
     });
-    return;
   }
   if (leader != host.self() && WantsMoved()) return Fill(rs, Moved(slot, *host.def().Node(leader)));
   if (op.empty()) {
@@ -387,29 +394,18 @@ void Connection::OnReadDone(ReplySlot* rs, const CommandSpec* top, const Command
     std::vector<std::string_view> views(owned.begin(), owned.end());
     return RerouteRead(rs, shard, Encode(views), 0);
   }
-  Fill(rs, "-TRYAGAIN the leader of shard " + std::to_string(shard) +
-               " could not confirm its leadership for this read; the command was not executed\r\n");
+  Fill(rs, ReadNotConfirmed(shard));
 }
 
 void Connection::RerouteRead(ReplySlot* rs, uint32_t shard, std::string encoded,
                              int64_t waited_ms) {
   if (closed_) return;
   const uint64_t leader = server_.host()->LeaderOf(shard);
-  if (leader == server_.host()->self()) {
-    return Fill(rs, "-TRYAGAIN the leader of shard " + std::to_string(shard) +
-                        " could not confirm its leadership for this read; the command was not "
-                        "executed\r\n");
-  }
+  if (leader == server_.host()->self()) return Fill(rs, ReadNotConfirmed(shard));
   if (leader != 0) return Forward(rs, leader, std::move(encoded), false, 1);
-  const auto& cfg = server_.config();
-  if (waited_ms >= int64_t{cfg.raft_tick_ms} * cfg.raft_election_ticks) {
-    return Fill(rs, NoLeader(shard));
-  }
-  auto t =
-      std::make_shared<asio::steady_timer>(worker_.io, std::chrono::milliseconds(kLeaderPollMs));
-  t->async_wait([self = shared_from_this(), t, rs, shard, encoded = std::move(encoded),
-                 waited_ms](const std::error_code&) mutable {
-    self->RerouteRead(rs, shard, std::move(encoded), waited_ms + kLeaderPollMs);
+  if (waited_ms >= LeaderWaitMs()) return Fill(rs, NoLeader(shard));
+  AfterLeaderPoll([this, rs, shard, encoded = std::move(encoded), waited_ms]() mutable {
+    RerouteRead(rs, shard, std::move(encoded), waited_ms + kLeaderPollMs);
   });
 }
 

@@ -159,6 +159,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // once the wait is over (answer -CLUSTERDOWN).
   bool AwaitLeader();
   static constexpr int kLeaderPollMs = 2;
+  // How long a command waits for its shard to have a leader: one election
+  // timeout.
+  int64_t LeaderWaitMs() const;
+  // Runs `fn` after kLeaderPollMs on this worker, unless the connection
+  // closed meanwhile.
+  void AfterLeaderPoll(std::function<void()> fn);
+  static std::string ReadNotConfirmed(uint32_t shard);
   ReplySlot* NewSlot();
   void Fill(ReplySlot* slot, std::string data);
   // `block`: the blocking command being tried (the leader may answer
@@ -224,7 +231,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // A command waiting for its shard to have a known leader (AwaitLeader).
   int64_t no_leader_since_ms_ = 0;
   bool awaiting_leader_ = false;
-  std::unique_ptr<asio::steady_timer> leader_wait_timer_;
   std::string* capture_ = nullptr;
   std::string wbuf_;  // bytes being written
   // Replies behind the first deferred one, in request order.

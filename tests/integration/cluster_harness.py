@@ -71,27 +71,38 @@ def bindable(port):
             return False
 
 
-class PortLease:
-    """n ports from 7400-7499 whose port and port+10000 are free, each held
-    under an flock so concurrent test processes never pick the same one."""
+def _lock_port(port):
+    """The held lock file of `port` if it and its bus port are free, else None."""
+    f = open(os.path.join(LOCK_DIR, f"{port}.lock"), "w")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        return None
+    if bindable(port) and bindable(port + BUS_OFFSET):
+        return f
+    f.close()
+    return None
 
-    def __init__(self, n):
+
+class PortLease:
+    """n ports from 7400-7499 (consecutive ones if asked) whose port and
+    port+10000 are free, each held under an flock so concurrent test
+    processes never pick the same one."""
+
+    def __init__(self, n, consecutive=False):
         os.makedirs(LOCK_DIR, exist_ok=True)
         self.ports, self._files = [], []
         for port in range(PORT_FIRST, PORT_LAST + 1):
             if len(self.ports) == n:
                 break
-            f = open(os.path.join(LOCK_DIR, f"{port}.lock"), "w")
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                f.close()
+            f = _lock_port(port)
+            if f is None:
+                if consecutive:  # a run of n starts again after a busy port
+                    self.release()
                 continue
-            if bindable(port) and bindable(port + BUS_OFFSET):
-                self.ports.append(port)
-                self._files.append(f)
-            else:
-                f.close()
+            self.ports.append(port)
+            self._files.append(f)
         if len(self.ports) < n:
             self.release()
             raise RuntimeError(f"fewer than {n} free ports in {PORT_FIRST}-{PORT_LAST}")
@@ -99,7 +110,7 @@ class PortLease:
     def release(self):
         for f in self._files:
             f.close()
-        self._files = []
+        self.ports, self._files = [], []
 
 
 # ---------------------------------------------------------------------------

@@ -13,7 +13,6 @@ Leadership changes are awaited with wait_for; "stays there" is checked by a
 bounded loop that asserts on every poll for longer than the hand-back delay
 (4 election timeouts = 2 s with the default ticks).
 """
-import fcntl
 import os
 import re
 import shutil
@@ -25,8 +24,8 @@ import unittest
 
 import redis
 
-from cluster_harness import (BUS_OFFSET, LOCK_DIR, PORT_FIRST, PORT_LAST, SharedClusterTestCase,
-                             bindable, parse_info, parse_shard_line, to_py)
+from cluster_harness import (PortLease, SharedClusterTestCase, parse_info, parse_shard_line,
+                             to_py)
 from harness import BUILD_DIR, SERVER, RawConnection, ShoalServer, wait_for
 
 SHOAL_CLUSTER = os.path.join(BUILD_DIR, "tools", "shoal-cluster")
@@ -423,38 +422,6 @@ class AsyncReplicationTest(SharedClusterTestCase):
 # ports from a base port)
 
 
-class ConsecutivePorts:
-    """n consecutive ports of 7400-7499 (and their bus ports) free, held
-    under the harness's port locks (PortLease's lock files)."""
-
-    def __init__(self, n):
-        os.makedirs(LOCK_DIR, exist_ok=True)
-        for base in range(PORT_FIRST, PORT_LAST - n + 2):
-            files = []
-            for port in range(base, base + n):
-                f = open(os.path.join(LOCK_DIR, f"{port}.lock"), "w")
-                try:
-                    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except OSError:
-                    f.close()
-                    break
-                files.append(f)
-                if not (bindable(port) and bindable(port + BUS_OFFSET)):
-                    files.pop().close()
-                    break
-            if len(files) == n:
-                self.base, self._files = base, files
-                return
-            for f in files:
-                f.close()
-        raise RuntimeError(f"no {n} consecutive free ports in {PORT_FIRST}-{PORT_LAST}")
-
-    def release(self):
-        for f in self._files:
-            f.close()
-        self._files = []
-
-
 class ShoalClusterDrainTest(unittest.TestCase):
     """`shoal-cluster drain I [--stop]` on a cluster made by `shoal-cluster up`."""
 
@@ -503,9 +470,9 @@ class ShoalClusterDrainTest(unittest.TestCase):
 
     def test_drain_stop_and_restart(self):
         wait_binary(SHOAL_CLUSTER)
-        lease = ConsecutivePorts(3)
+        lease = PortLease(3, consecutive=True)
         self.addCleanup(lease.release)
-        self.base = lease.base
+        self.base = lease.ports[0]
         top = tempfile.mkdtemp(prefix="shoal-planned-drain-")
         d = os.path.join(top, "cluster")
 
