@@ -47,9 +47,18 @@ by the client, by the servers and by anything else on the machine
 the 1-minute load average before it. Compare the modes within one run, not
 numbers across runs or machines.
 
+What bounds the ratio: with every core busy (the client and three servers
+on a small machine, at redis-benchmark's default 50 clients) throughput is
+CPU / (CPU per SET), so async/sync can be at most the ratio of the CPU both
+spend per SET, printed as "CPU ratio". Both modes do the same work per write
+on every replica (append, persist, apply; parse and reply on the leader);
+sync adds the commit round trip before its reply. With fewer clients (e.g.
+--clients 3) the cores are not all busy and the latency decides: there async
+answers without waiting for the followers.
+
 Usage: /usr/bin/python3 bench/replication_modes.py [--rounds 3] [--requests 300000]
     [--warmup 20000] [--base-port 7700] [--nodes 3] [--shards 3] [--replicas 3]
-    [--bound 1.5] [--keep]
+    [--clients 50] [--bound 1.5] [--keep]
 """
 import argparse
 import math
@@ -186,9 +195,9 @@ def fmt_leaders(led):
 
 # --- one measurement --------------------------------------------------------
 
-def bench_cmd(port, n):
+def bench_cmd(port, n, clients):
     return ["redis-benchmark", "--cluster", "-p", str(port), "-q", "-t", "set", "-P", "16",
-            "-n", str(n)]
+            "-c", str(clients), "-n", str(n)]
 
 
 def run_bench(cmd):
@@ -258,13 +267,13 @@ def measure(args, mode, d, started):
                 pids.append(int(p.stdout.strip()))
         led = settle(ports, args.shards, args.replicas)
         res["leaders"] = fmt_leaders(led)
-        _, _, _, _, warm_problems = run_bench(bench_cmd(ports[0], args.warmup))
+        _, _, _, _, warm_problems = run_bench(bench_cmd(ports[0], args.warmup, args.clients))
         res["problems"] += [f"warm-up: {p}" for p in warm_problems]
         before = leader_terms(raft_reports(ports))
         if before != led:
             res["problems"].append(f"leaders moved during the warm-up: {fmt_leaders(led)} -> "
                                    f"{fmt_leaders(before)}")
-        cmd = bench_cmd(ports[0], args.requests)
+        cmd = bench_cmd(ports[0], args.requests, args.clients)
         res["cmd"] = cmd
         res["load"] = os.getloadavg()[0]
         cpu0, busy0 = server_cpu(pids), machine_busy_cpu()
@@ -316,7 +325,7 @@ def reproduce_cmd(args):
            "--requests", str(args.requests), "--warmup", str(args.warmup),
            "--base-port", str(args.base_port), "--nodes", str(args.nodes),
            "--shards", str(args.shards), "--replicas", str(args.replicas),
-           "--bound", str(args.bound)]
+           "--clients", str(args.clients), "--bound", str(args.bound)]
     return shlex.join(cmd)
 
 
@@ -331,6 +340,8 @@ def main():
     ap.add_argument("--nodes", type=int, default=3)
     ap.add_argument("--shards", type=int, default=3)
     ap.add_argument("--replicas", type=int, default=3)
+    ap.add_argument("--clients", type=int, default=50,
+                    help="redis-benchmark -c (its default, 50, is the acceptance run)")
     ap.add_argument("--bound", type=float, default=1.5,
                     help="PASS if median async / median sync >= this")
     ap.add_argument("--shoal-cluster", default=SHOAL_CLUSTER, help="shoal-cluster binary")
@@ -340,8 +351,8 @@ def main():
     SHOAL_CLUSTER = args.shoal_cluster
     if not os.access(SHOAL_CLUSTER, os.X_OK):
         sys.exit(f"no shoal-cluster at {SHOAL_CLUSTER}; build it or pass --shoal-cluster")
-    if args.rounds < 1 or args.nodes < 1 or args.requests < 1:
-        sys.exit("--rounds, --nodes and --requests must be >= 1")
+    if args.rounds < 1 or args.nodes < 1 or args.requests < 1 or args.clients < 1:
+        sys.exit("--rounds, --nodes, --requests and --clients must be >= 1")
     shoal_server = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(SHOAL_CLUSTER))),
                                 "server", "shoal-server")
     signal.signal(signal.SIGTERM, on_sigterm)
@@ -352,7 +363,7 @@ def main():
     print(f"cluster: {args.nodes} nodes, {args.shards} shards x {args.replicas} replicas, "
           f"ports {args.base_port}..{args.base_port + args.nodes - 1}, appendfsync everysec (default); "
           f"fresh dir per run")
-    print(f"run:     {shlex.join(bench_cmd(args.base_port, args.requests))}  "
+    print(f"run:     {shlex.join(bench_cmd(args.base_port, args.requests, args.clients))}  "
           f"(after a warm-up with -n {args.warmup})")
     print(f"rounds:  {args.rounds}, both modes per round, sync first in odd rounds; "
           f"median per mode; bound async/sync >= {args.bound}")
@@ -361,6 +372,8 @@ def main():
     workdir = tempfile.mkdtemp(prefix="shoal-replication-modes-")
     started = []
     samples = {m: [] for m in MODES}
+    cpu_per_m = {m: [] for m in MODES}    # CPU-s (client + servers) per million SETs
+    busy_share = {m: [] for m in MODES}   # of all cores, during the timed run
     pairs = []
     failures = []
     try:
@@ -379,6 +392,11 @@ def main():
                 ok = res["rps"] is not None and not res["problems"]
                 if ok:
                     samples[mode].append(res["rps"])
+                    cpu_per_m[mode].append(
+                        (res["client_cpu"] + res["server_cpu"]) * 1e6 / args.requests)
+                    busy_share[mode].append(
+                        (res["client_cpu"] + res["server_cpu"] + res["other_cpu"]) /
+                        (res["wall"] * (os.cpu_count() or 1)))
                     got[mode] = res["rps"]
                 rps = f"{res['rps']:.0f}" if res.get("rps") is not None else "-"
                 p50 = f"{res['p50']:.3f}" if res.get("p50") is not None else "-"
@@ -410,6 +428,15 @@ def main():
         else:
             ratio = None
             print("ratio async/sync: not measured")
+        cpu_meds = {m: statistics.median(cpu_per_m[m]) if cpu_per_m[m] else None for m in MODES}
+        for m in MODES:
+            if cpu_meds[m]:
+                print(f"{m:<5} CPU per million SETs (client + servers): {cpu_meds[m]:.2f} s; "
+                      f"all cores busy {100 * statistics.median(busy_share[m]):.0f}% "
+                      f"of the run")
+        if cpu_meds["sync"] and cpu_meds["async"]:
+            print(f"CPU ratio sync/async = {cpu_meds['sync'] / cpu_meds['async']:.2f}: with "
+                  f"every core busy, the throughput ratio cannot exceed it")
         for m in MODES:
             if meds[m]:
                 run_s = args.requests / meds[m]
@@ -430,9 +457,9 @@ def main():
         print(f"reproduce: {reproduce_cmd(args)}")
         up = shlex.join(up_args(args, "MODE", "DIR")).replace("MODE", "sync|async")
         print(f"each run:  {SHOAL_CLUSTER} {up}   # DIR: a fresh dir")
-        print(f"           {shlex.join(bench_cmd(args.base_port, args.warmup))}"
+        print(f"           {shlex.join(bench_cmd(args.base_port, args.warmup, args.clients))}"
               f"   # warm-up")
-        print(f"           {shlex.join(bench_cmd(args.base_port, args.requests))}")
+        print(f"           {shlex.join(bench_cmd(args.base_port, args.requests, args.clients))}")
         print(f"           {SHOAL_CLUSTER} down --wipe --dir DIR")
         return 0 if passed else 1
     finally:

@@ -191,6 +191,8 @@ Status Host::Start() {
     c.check_quorum = true;
 #endif
     c.pre_vote = true;
+    // Async: no reply waits for a follower's apply (ADR 009).
+    c.broadcast_commit = !options_.async_replication;
     c.read_only =
         options_.read_lease ? raft::ReadOnlyOption::kLeaseBased : raft::ReadOnlyOption::kSafe;
     c.seed = options_.self * 1000003 + shard + static_cast<uint64_t>(clock_->MonotonicUs());
@@ -512,7 +514,7 @@ bool Host::QuorumHeardRecently(Group& g, int64_t now_ms) const {
   return heard * 2 > g.conf.voters.size();
 }
 
-void Host::ApplySpeculatively(Group& g, int64_t now_ms) {
+void Host::ApplySpeculatively(Group& g, int64_t now_ms, const std::vector<raft::Entry>& appended) {
   // Async replication: the leader applies (and answers) what its own log
   // holds, ahead of the commit — while it heard from a quorum within an
   // election timeout (so a leader cut off stops within one), and not while
@@ -527,15 +529,45 @@ void Host::ApplySpeculatively(Group& g, int64_t now_ms) {
   const auto& st = g.log->storage();
   const raft::Index last = st.LastIndex();
   if (g.applied >= last || g.applied + 1 < st.FirstIndex()) return;
-  std::vector<raft::Entry> ents;
-  if (!st.Entries(g.applied + 1, last + 1, UINT64_MAX, &ents).ok()) return;
+  // Usually exactly the entries this round appended: apply those, without
+  // reading them back.
+  std::vector<raft::Entry> read;
+  const std::vector<raft::Entry>* ents = &appended;
+  if (appended.empty() || appended.front().index != g.applied + 1 ||
+      appended.back().index != last) {
+    if (!st.Entries(g.applied + 1, last + 1, UINT64_MAX, &read).ok()) return;
+    ents = &read;
+  }
   const raft::Index commit = g.node->raft().log().committed();
-  for (const auto& e : ents) {
+  for (const auto& e : *ents) {
     // Membership changes take effect at their commit only.
     if (e.index > commit && e.type == raft::EntryType::kConfChange) break;
     if (e.index > commit) g.spec[e.index] = e.term;
     ApplyEntry(g, e);
   }
+}
+
+void Host::SkipOwnCommitted(Group& g) {
+  // Async leader: what it applied ahead of the commit is its own log, which
+  // a leader never rewrites in its term; once committed, Raft need not hand
+  // those entries out again only to be checked (ApplyCommitted). Entries of
+  // an older term are left to that check.
+  if (!options_.async_replication || g.resync || g.spec.empty()) return;
+  auto& raft = g.node->raft();
+  if (raft.role() != raft::Role::kLeader) return;
+  const raft::Index upto = std::min(raft.log().committed(), g.applied);
+  if (upto <= raft.log().applied()) return;
+  raft::Index limit = upto;
+  auto it = g.spec.begin();
+  for (; it != g.spec.end() && it->first <= upto; ++it) {
+    if (it->second != raft.term()) {
+      limit = it->first - 1;
+      break;
+    }
+  }
+  if (limit <= raft.log().applied()) return;
+  g.spec.erase(g.spec.begin(), g.spec.upper_bound(limit));
+  g.node->SkipAppliedTo(limit);
 }
 
 void Host::CheckDivergence(Group& g, const std::vector<raft::Entry>& entries) {
@@ -651,6 +683,7 @@ bool Host::ProcessReadies() {
   };
   std::vector<Item> items;
   for (auto& g : groups_) {
+    if (g) SkipOwnCommitted(*g);
     if (g && g->node->HasReady()) items.push_back(Item{g.get(), g->node->GetReady()});
   }
   if (items.empty()) return false;
@@ -716,7 +749,7 @@ bool Host::ProcessReadies() {
     CheckDivergence(*g, rd.entries);
     g->log->Append(rd.entries);
     ApplyCommitted(*g, rd.committed_entries);
-    ApplySpeculatively(*g, mono_now);
+    ApplySpeculatively(*g, mono_now, rd.entries);
   }
   // The group commit: entries, hard states, applied data and indexes of
   // every group in one batch, durable before any message or reply leaves.

@@ -194,7 +194,8 @@ class Host {
   void ApplyCommitted(Group& g, std::vector<raft::Entry>& entries);
   void ApplyEntry(Group& g, const raft::Entry& e);
   int64_t MonotonicMs() const;
-  void ApplySpeculatively(Group& g, int64_t now_ms);
+  void ApplySpeculatively(Group& g, int64_t now_ms, const std::vector<raft::Entry>& appended);
+  void SkipOwnCommitted(Group& g);
   bool QuorumHeardRecently(Group& g, int64_t now_ms) const;
   void CheckDivergence(Group& g, const std::vector<raft::Entry>& entries);
   void StartResync(Group& g, raft::Index at, const char* why);

@@ -45,6 +45,11 @@ struct Config {
   uint64_t max_inflight_bytes = 0;
   bool check_quorum = true;
   bool pre_vote = true;
+  // A commit the leader learns is sent to the followers at once (an append,
+  // empty if need be). Off: it rides on the next append or heartbeat, which
+  // halves the messages of a busy group but lets followers apply up to a
+  // heartbeat later (async replication, where nothing waits for them).
+  bool broadcast_commit = true;
   ReadOnlyOption read_only = ReadOnlyOption::kSafe;
   // Seeds the election-timeout randomness.
   uint64_t seed = 1;

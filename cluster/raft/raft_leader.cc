@@ -261,7 +261,7 @@ Status Raft::StepLeader(Message& m) {
           pr->inflights.FreeLE(m.index);
           break;
       }
-      if (MaybeCommit()) {
+      if (MaybeCommit() && config_.broadcast_commit) {
         BcastAppend();
       } else if (was_paused) {
         SendAppend(m.from);

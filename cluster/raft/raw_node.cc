@@ -1,5 +1,7 @@
 #include "cluster/raft/raw_node.h"
 
+#include <algorithm>
+
 namespace shoal::raft {
 
 RawNode::RawNode(const Config& config) : raft_(config) {
@@ -64,6 +66,11 @@ void RawNode::ReportSnapshot(NodeId id, bool ok) {
   m.from = id;
   m.reject = !ok;
   (void)raft_.Step(std::move(m));
+}
+
+void RawNode::SkipAppliedTo(Index index) {
+  auto& log = raft_.log();
+  if (index > log.applied()) log.AppliedTo(std::min(index, log.committed()));
 }
 
 bool RawNode::HasReady() const {

@@ -58,6 +58,11 @@ class RawNode {
   void ReportUnreachable(NodeId id);
   void ReportSnapshot(NodeId id, bool ok);
 
+  // The application applied the committed entries up to `index` on its own
+  // (an async leader applies its entries ahead of their commit): they are
+  // not handed out in committed_entries. Call between Advance and GetReady.
+  void SkipAppliedTo(Index index);
+
   bool HasReady() const;
   Ready GetReady();
   void Advance(const Ready& rd);

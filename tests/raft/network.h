@@ -28,6 +28,7 @@ struct NodeOptions {
   size_t max_inflight_msgs = 256;
   uint64_t max_size_per_msg = 1 << 20;
   uint64_t seed = 1;
+  bool broadcast_commit = true;
 };
 
 // The applied state of a node: proposals' data in apply order.
@@ -221,6 +222,7 @@ class Network {
     c.applied = n.sm.applied_index;
     c.check_quorum = options_.check_quorum;
     c.pre_vote = options_.pre_vote;
+    c.broadcast_commit = options_.broadcast_commit;
     c.read_only = options_.read_only;
     c.max_inflight_msgs = options_.max_inflight_msgs;
     c.max_size_per_msg = options_.max_size_per_msg;

@@ -168,5 +168,60 @@ TEST(Raft, RemovedLeaderStepsDownAndTheOthersElectANewOne) {
   EXPECT_EQ(net.node(5 - leader).sm.applied, std::vector<std::string>{"after"});
 }
 
+TEST(Raft, WithoutCommitBroadcastFollowersLearnTheCommitFromTheNextAppendOrHeartbeat) {
+  NodeOptions opts;
+  opts.broadcast_commit = false;
+  Network net({1, 2, 3}, opts);
+  ASSERT_EQ(ElectLeader(net, 1), 1u);
+  ASSERT_TRUE(net.raw(1).Propose("a").ok());
+  net.Stabilize();
+  // The leader committed and applied "a"; no message told the followers.
+  EXPECT_EQ(net.node(1).sm.applied, std::vector<std::string>{"a"});
+  for (NodeId id : {2, 3}) EXPECT_TRUE(net.node(id).sm.applied.empty()) << id;
+  // The next append carries it...
+  ASSERT_TRUE(net.raw(1).Propose("b").ok());
+  net.Stabilize();
+  for (NodeId id : {2, 3}) EXPECT_EQ(net.node(id).sm.applied, std::vector<std::string>{"a"}) << id;
+  // ... and so does the next heartbeat.
+  net.TickAll();
+  net.Stabilize();
+  for (NodeId id : {1, 2, 3}) {
+    EXPECT_EQ(net.node(id).sm.applied, (std::vector<std::string>{"a", "b"})) << id;
+  }
+}
+
+TEST(Raft, EntriesSkippedAsAppliedAreNotHandedOutAgain) {
+  Network net({1, 2, 3});
+  ASSERT_EQ(ElectLeader(net, 1), 1u);
+  ASSERT_TRUE(net.raw(1).Propose("a").ok());
+  ASSERT_TRUE(net.ProcessReady(1));  // the leader persists "a" and sends it
+  const Index a = net.raw(1).raft().log().LastIndex();
+  // Not committed yet: skipping is capped at the commit index.
+  net.raw(1).SkipAppliedTo(a);
+  EXPECT_LT(net.raw(1).raft().log().applied(), a);
+  // The followers append and acknowledge; the leader commits "a".
+  for (int i = 0; i < 10 && net.raw(1).raft().log().committed() < a; ++i) {
+    std::deque<Message> batch;
+    batch.swap(net.in_flight());
+    for (auto& m : batch) (void)net.Deliver(m);
+    (void)net.ProcessReady(2);
+    (void)net.ProcessReady(3);
+  }
+  ASSERT_EQ(net.raw(1).raft().log().committed(), a);
+  net.raw(1).SkipAppliedTo(a);
+  EXPECT_EQ(net.raw(1).raft().log().applied(), a);
+  bool handed_out = false;
+  while (net.ProcessReady(1, [&](const Ready& rd) {
+    for (const auto& e : rd.committed_entries) handed_out |= e.index == a;
+  })) {
+  }
+  EXPECT_FALSE(handed_out);
+  EXPECT_TRUE(net.node(1).sm.applied.empty());
+  // Everything else goes on: the followers apply "a".
+  net.TickAll();
+  net.Stabilize();
+  for (NodeId id : {2, 3}) EXPECT_EQ(net.node(id).sm.applied, std::vector<std::string>{"a"}) << id;
+}
+
 }  // namespace
 }  // namespace shoal::raft
