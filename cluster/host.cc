@@ -763,6 +763,8 @@ bool Host::ProcessReadies() {
   std::vector<std::pair<Group*, uint64_t>> snapshots_sent, snapshots_failed;
   for (auto& [g, rd] : items) {
     ServeResyncs(*g, by_peer);
+    // Where this group's last acknowledgement to each peer sits in its batch.
+    std::map<uint64_t, size_t> last_ack;
     for (auto& m : rd.messages) {
       if (m.type == raft::MessageType::kSnap && g->applied > g->node->raft().log().committed()) {
         // Async: applied ahead of the commit; a snapshot must be a committed
@@ -796,8 +798,21 @@ bool Host::ProcessReadies() {
         snapshots_sent.emplace_back(g, m.to);
         ++live_stats_.snapshots_sent;
       }
-      uint64_t to = m.to;
-      by_peer[to].push_back(Envelope{g->shard, std::move(m)});
+      auto& out = by_peer[m.to];
+      if (m.type == raft::MessageType::kAppResp && !m.reject) {
+        // Appends that arrived together are acknowledged once: the
+        // acknowledgement of the last covers the earlier ones.
+        auto [it, fresh] = last_ack.try_emplace(m.to, out.size());
+        if (!fresh) {
+          auto& prev = out[it->second].msg;
+          if (prev.term == m.term && prev.index <= m.index) {
+            prev = std::move(m);
+            continue;
+          }
+          it->second = out.size();
+        }
+      }
+      out.push_back(Envelope{g->shard, std::move(m)});
     }
   }
   for (auto& [peer, envs] : by_peer) transport_->Send(peer, envs);

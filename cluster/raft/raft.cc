@@ -77,6 +77,7 @@ void Raft::Reset(Term term) {
   }
   pending_conf_index_ = 0;
   uncommitted_size_ = 0;
+  uncommitted_batches_.clear();
   read_only_.Clear();
   pending_reads_.clear();
 }

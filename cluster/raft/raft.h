@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <random>
 #include <set>
@@ -153,6 +154,9 @@ class Raft {
   NodeId lead_transferee_ = kNoNode;
   Index pending_conf_index_ = 0;
   uint64_t uncommitted_size_ = 0;
+  // (last index, data bytes) of each batch this leader appended and has not
+  // seen committed: what a commit frees from uncommitted_size_.
+  std::deque<std::pair<Index, uint64_t>> uncommitted_batches_;
   std::set<NodeId> removed_;  // ids never to be reused
 
   // Ticks since start (never reset): heartbeats carry the tick they were

@@ -20,22 +20,21 @@ bool Raft::AppendEntries(std::vector<Entry> entries) {
     entries[i].term = term_;
     entries[i].index = li + 1 + i;
   }
-  (void)log_.Append(entries);
+  Index last = log_.Append(entries);
+  if (size > 0) uncommitted_batches_.emplace_back(last, size);
   return true;
 }
 
 bool Raft::CommittedEntryInCurrentTerm() const { return log_.TermOf(log_.committed()) == term_; }
 
 bool Raft::MaybeCommit() {
-  Index before = log_.committed();
   if (!log_.MaybeCommit(tracker_.Committed(), term_)) return false;
   // Entries now committed no longer count against the uncommitted limit.
-  uint64_t freed = 0;
-  std::vector<Entry> done;
-  if (log_.Slice(before + 1, log_.committed() + 1, UINT64_MAX, &done).ok()) {
-    for (const auto& e : done) freed += e.data.size();
+  while (!uncommitted_batches_.empty() && uncommitted_batches_.front().first <= log_.committed()) {
+    const uint64_t freed = uncommitted_batches_.front().second;
+    uncommitted_size_ = freed > uncommitted_size_ ? 0 : uncommitted_size_ - freed;
+    uncommitted_batches_.pop_front();
   }
-  uncommitted_size_ = freed > uncommitted_size_ ? 0 : uncommitted_size_ - freed;
   ReleasePendingReads();
   return true;
 }

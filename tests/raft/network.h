@@ -29,6 +29,7 @@ struct NodeOptions {
   uint64_t max_size_per_msg = 1 << 20;
   uint64_t seed = 1;
   bool broadcast_commit = true;
+  uint64_t max_uncommitted_entries_size = 0;
 };
 
 // The applied state of a node: proposals' data in apply order.
@@ -223,6 +224,7 @@ class Network {
     c.check_quorum = options_.check_quorum;
     c.pre_vote = options_.pre_vote;
     c.broadcast_commit = options_.broadcast_commit;
+    c.max_uncommitted_entries_size = options_.max_uncommitted_entries_size;
     c.read_only = options_.read_only;
     c.max_inflight_msgs = options_.max_inflight_msgs;
     c.max_size_per_msg = options_.max_size_per_msg;

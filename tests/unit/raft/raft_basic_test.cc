@@ -223,5 +223,26 @@ TEST(Raft, EntriesSkippedAsAppliedAreNotHandedOutAgain) {
   for (NodeId id : {2, 3}) EXPECT_EQ(net.node(id).sm.applied, std::vector<std::string>{"a"}) << id;
 }
 
+TEST(Raft, UncommittedBytesLimitRefusesProposalsUntilTheirEntriesCommit) {
+  NodeOptions opts;
+  opts.max_uncommitted_entries_size = 10;
+  Network net({1, 2, 3}, opts);
+  ASSERT_EQ(ElectLeader(net, 1), 1u);
+  net.Isolate(1);  // nothing commits
+  ASSERT_TRUE(net.raw(1).Propose("12345").ok());
+  ASSERT_TRUE(net.raw(1).Propose("67890").ok());
+  net.Stabilize();
+  EXPECT_FALSE(net.raw(1).Propose("x").ok());  // 11 bytes > 10
+  net.Heal();
+  for (int i = 0; i < 20 && net.node(1).sm.applied.size() < 2; ++i) {
+    net.TickAll();
+    net.Stabilize();
+  }
+  ASSERT_EQ(net.node(1).sm.applied, (std::vector<std::string>{"12345", "67890"}));
+  // Their commit freed all 10 bytes, no more.
+  EXPECT_TRUE(net.raw(1).Propose("abcdefghij").ok());
+  EXPECT_FALSE(net.raw(1).Propose("y").ok());
+}
+
 }  // namespace
 }  // namespace shoal::raft
