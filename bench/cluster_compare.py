@@ -29,8 +29,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from failover import in_sync, leaders, parse_raft  # noqa: E402
-from servers import ROOT, machine_facts, port_bindable  # noqa: E402
+from servers import (ROOT, in_sync, leaders, machine_facts, parse_raft,  # noqa: E402
+                     port_bindable)
 
 SHOAL_CLUSTER = os.environ.get("SHOAL_CLUSTER",
                                os.path.join(ROOT, "build", "tools", "shoal-cluster"))
@@ -142,7 +142,7 @@ def shoal_up(d, base):
 
     def settled():
         reports = {i + 1: parse_raft(cli(p, "info", "raft")) for i, p in enumerate(ports)}
-        ok, _ = in_sync(reports)
+        ok, _ = in_sync(reports, 3, 3)
         led = leaders(reports)
         spread = ok and sorted(led.values()) == [1, 2, 3]
         if not spread or led != state["last"]:
