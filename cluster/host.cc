@@ -552,7 +552,7 @@ void Host::SkipOwnCommitted(Group& g) {
   // a leader never rewrites in its term; once committed, Raft need not hand
   // those entries out again only to be checked (ApplyCommitted). Entries of
   // an older term are left to that check.
-  if (!options_.async_replication || g.resync || g.spec.empty()) return;
+  if (!options_.async_replication || g.resync) return;
   auto& raft = g.node->raft();
   if (raft.role() != raft::Role::kLeader) return;
   const raft::Index upto = std::min(raft.log().committed(), g.applied);

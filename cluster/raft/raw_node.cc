@@ -70,7 +70,10 @@ void RawNode::ReportSnapshot(NodeId id, bool ok) {
 
 void RawNode::SkipAppliedTo(Index index) {
   auto& log = raft_.log();
-  if (index > log.applied()) log.AppliedTo(std::min(index, log.committed()));
+  // Only while no committed entries are handed out and not yet advanced.
+  if (index > log.applied() && log.applying() == log.applied()) {
+    log.AppliedTo(std::min(index, log.committed()));
+  }
 }
 
 bool RawNode::HasReady() const {

@@ -60,7 +60,8 @@ class RawNode {
 
   // The application applied the committed entries up to `index` on its own
   // (an async leader applies its entries ahead of their commit): they are
-  // not handed out in committed_entries. Call between Advance and GetReady.
+  // not handed out in committed_entries. Ignored while a Ready's committed
+  // entries await their Advance.
   void SkipAppliedTo(Index index);
 
   bool HasReady() const;

@@ -71,6 +71,8 @@ Plan Plan::Draw(uint64_t seed, int nodes, const std::string& profile) {
   p.safety_ticks = static_cast<int>(rng.Range(300, 700));
   // A paused leader's clock stops, and a lease is only as good as the clock.
   p.lease_reads = p.check_quorum && p.pause == 0 && rng.Chance(0.4);
+  // Drawn last, so the draws above (and the plans of existing seeds) stay.
+  p.broadcast_commit = rng.Chance(0.6);
 
   if (profile == "lease-restart") {
     // A node that acked the leader's heartbeat restarts at once and votes
@@ -95,16 +97,17 @@ std::string Plan::Describe() const {
   std::snprintf(
       buf, sizeof(buf),
       "nodes=%d election_tick=%d heartbeat_tick=%d pre_vote=%d check_quorum=%d lease_reads=%d "
-      "inflight=%zu max_msg=%llu\n  net: drop=%.3f dup=%.3f delay<=%d zero_delay=%.2f reorder=%d "
+      "broadcast_commit=%d inflight=%zu max_msg=%llu\n  net: drop=%.3f dup=%.3f delay<=%d "
+      "zero_delay=%.2f reorder=%d "
       "unreachable=%.1f\n  partitions: rate=%.3f ticks<=%d kinds=%s%s%s%s\n  processes: crash=%.4f "
       "crash_leader=%.3f crash_in_ready=%.3f power_loss=%.1f down<=%d quick_restart=%.1f "
       "pause=%.3f pause<=%d "
       "churn=%.1f churn_readies<=%d\n  "
       "work: clients=%d propose=%.2f retry=%d read=%.2f compact=%.3f transfer=%.3f "
       "safety_ticks=%d",
-      nodes, election_tick, heartbeat_tick, pre_vote, check_quorum, lease_reads, max_inflight_msgs,
-      static_cast<unsigned long long>(max_size_per_msg), drop, duplicate, max_delay_ticks,
-      zero_delay, reorder, unreachable_report, partition, partition_ticks_max,
+      nodes, election_tick, heartbeat_tick, pre_vote, check_quorum, lease_reads, broadcast_commit,
+      max_inflight_msgs, static_cast<unsigned long long>(max_size_per_msg), drop, duplicate,
+      max_delay_ticks, zero_delay, reorder, unreachable_report, partition, partition_ticks_max,
       symmetric_split ? "split " : "", asymmetric ? "asymmetric " : "", isolate ? "isolate " : "",
       bridge ? "bridge" : "", crash, crash_leader, crash_in_ready, power_loss, down_ticks_max,
       quick_restart, pause, pause_ticks_max, churn, churn_readies_max, clients, propose,

@@ -17,6 +17,9 @@ struct Plan {
   int heartbeat_tick = 1;
   bool pre_vote = true;
   bool check_quorum = true;
+  // Off: a commit reaches followers with the next append or heartbeat only
+  // (as in async replication).
+  bool broadcast_commit = true;
   // Lease-based reads (they trust the clock: only in plans without pauses).
   bool lease_reads = false;
   size_t max_inflight_msgs = 256;

@@ -20,6 +20,7 @@ void Simulator::StartNode(SimNode& n) {
   c.heartbeat_tick = plan_.heartbeat_tick;
   c.pre_vote = plan_.pre_vote;
   c.check_quorum = plan_.check_quorum;
+  c.broadcast_commit = plan_.broadcast_commit;
   c.max_inflight_msgs = plan_.max_inflight_msgs;
   c.max_size_per_msg = plan_.max_size_per_msg;
   if (plan_.lease_reads) c.read_only = ReadOnlyOption::kLeaseBased;
