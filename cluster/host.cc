@@ -763,8 +763,9 @@ bool Host::ProcessReadies() {
   std::vector<std::pair<Group*, uint64_t>> snapshots_sent, snapshots_failed;
   for (auto& [g, rd] : items) {
     ServeResyncs(*g, by_peer);
-    // Where this group's last acknowledgement to each peer sits in its batch.
-    std::map<uint64_t, size_t> last_ack;
+    // Where this group's last acknowledgement to each peer sits in its
+    // batch (peer, position): a few peers, searched in place.
+    std::vector<std::pair<uint64_t, size_t>> last_ack;
     for (auto& m : rd.messages) {
       if (m.type == raft::MessageType::kSnap && g->applied > g->node->raft().log().committed()) {
         // Async: applied ahead of the commit; a snapshot must be a committed
@@ -802,8 +803,11 @@ bool Host::ProcessReadies() {
       if (m.type == raft::MessageType::kAppResp && !m.reject) {
         // Appends that arrived together are acknowledged once: the
         // acknowledgement of the last covers the earlier ones.
-        auto [it, fresh] = last_ack.try_emplace(m.to, out.size());
-        if (!fresh) {
+        auto it = std::find_if(last_ack.begin(), last_ack.end(),
+                               [&m](const auto& a) { return a.first == m.to; });
+        if (it == last_ack.end()) {
+          last_ack.emplace_back(m.to, out.size());
+        } else {
           auto& prev = out[it->second].msg;
           if (prev.term == m.term && prev.index <= m.index) {
             prev = std::move(m);
